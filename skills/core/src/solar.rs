@@ -1,0 +1,1 @@
+//! Sunrise and sunset. (Being written.)

@@ -1,0 +1,1091 @@
+//! Storage: one async API over SQLite (default, a WAL file under the data dir) and
+//! PostgreSQL (scale-out), selected by URL. Same tables, same indexes, same behaviour; the
+//! storage test suite runs against both.
+//!
+//! All writes go through [`Store::ingest`]: one transaction per [`Batch`], rows keyed by
+//! their identifiers and inserted with `ON CONFLICT DO NOTHING`, so ingesting the same
+//! batch twice adds nothing, and a failing batch leaves the database as it was.
+
+use crate::model::*;
+use serde::Serialize;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{FromRow, PgPool, QueryBuilder, SqlitePool};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// What can go wrong in storage.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database said no.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Applying migrations failed.
+    #[error("could not apply database migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The URL names no backend we know.
+    #[error("unsupported database URL '{0}': use a file path, sqlite://PATH or postgres://USER@HOST/DB")]
+    UnsupportedUrl(String),
+    /// A stored value does not parse (someone wrote the database by hand?).
+    #[error("stored value is invalid: {0}")]
+    Corrupt(String),
+    /// Creating the data directory failed.
+    #[error("could not create the data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// Result alias for storage calls.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Which database a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// An SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+#[derive(Debug, Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// The storage handle. Cheap to clone (a pool inside).
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: Pool,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Rows per multi-row `INSERT` (kept under SQLite's 32,766 bound parameters).
+const INSERT_CHUNK: usize = 1000;
+
+/// Runs `$body` once per backend with `$pool` bound to the concrete pool and `$DB` to the
+/// sqlx database type, so one piece of SQL-building code serves both.
+macro_rules! on_pool {
+    ($store:expr, |$pool:ident, $DB:ident| $body:expr) => {
+        match &$store.pool {
+            Pool::Sqlite($pool) => {
+                #[allow(dead_code)]
+                type $DB = sqlx::Sqlite;
+                $body
+            }
+            Pool::Postgres($pool) => {
+                #[allow(dead_code)]
+                type $DB = sqlx::Postgres;
+                $body
+            }
+        }
+    };
+}
+
+/// Inserts `rows` in multi-row `INSERT ... ON CONFLICT DO NOTHING` statements (a macro so
+/// that each backend gets concrete types; sqlx's generic executor bounds do not compose).
+macro_rules! insert_chunks {
+    ($DB:ty, $tx:expr, $rows:expr, $head:expr, |$b:ident, $row:ident| $push:block) => {{
+        let mut count = TableCount::default();
+        for chunk in $rows.chunks(INSERT_CHUNK) {
+            let mut q = QueryBuilder::<$DB>::new($head);
+            q.push_values(chunk, |mut $b, $row| $push);
+            q.push(" ON CONFLICT DO NOTHING");
+            let done = q.build().execute(&mut *$tx).await?;
+            count.inserted += done.rows();
+            count.existing += chunk.len() as u64 - done.rows();
+        }
+        count
+    }};
+}
+
+/// Everything one import (or one generator run) writes, applied in one transaction.
+#[derive(Debug, Default, Clone)]
+pub struct Batch {
+    /// Species.
+    pub species: Vec<Species>,
+    /// Cameras.
+    pub cameras: Vec<Camera>,
+    /// Deployments.
+    pub deployments: Vec<Deployment>,
+    /// Malfunction windows.
+    pub malfunctions: Vec<Malfunction>,
+    /// Media files.
+    pub media: Vec<Media>,
+    /// Events.
+    pub events: Vec<Event>,
+    /// Tracks.
+    pub tracks: Vec<Track>,
+    /// Detections.
+    pub detections: Vec<Detection>,
+}
+
+impl Batch {
+    /// Total number of rows in the batch.
+    pub fn len(&self) -> usize {
+        self.species.len()
+            + self.cameras.len()
+            + self.deployments.len()
+            + self.malfunctions.len()
+            + self.media.len()
+            + self.events.len()
+            + self.tracks.len()
+            + self.detections.len()
+    }
+
+    /// True when the batch holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Rows inserted and rows that were already there, per table.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TableCount {
+    /// Newly inserted.
+    pub inserted: u64,
+    /// Already present (same identifier), left as they were.
+    pub existing: u64,
+}
+
+/// What an ingest did.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct IngestReport {
+    /// Species.
+    pub species: TableCount,
+    /// Cameras.
+    pub cameras: TableCount,
+    /// Deployments.
+    pub deployments: TableCount,
+    /// Malfunctions.
+    pub malfunctions: TableCount,
+    /// Media.
+    pub media: TableCount,
+    /// Events.
+    pub events: TableCount,
+    /// Tracks.
+    pub tracks: TableCount,
+    /// Detections.
+    pub detections: TableCount,
+}
+
+impl IngestReport {
+    /// Rows newly inserted across all tables.
+    pub fn inserted(&self) -> u64 {
+        [
+            self.species,
+            self.cameras,
+            self.deployments,
+            self.malfunctions,
+            self.media,
+            self.events,
+            self.tracks,
+            self.detections,
+        ]
+        .iter()
+        .map(|c| c.inserted)
+        .sum()
+    }
+}
+
+/// A record of one import, kept in the `imports` table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImportRecord {
+    /// Identifier.
+    pub id: String,
+    /// `megadetector`, `camtrap-dp`, `media-folder`, `demo`.
+    pub kind: String,
+    /// The path that was imported.
+    pub source: String,
+    /// SHA-256 of the imported content.
+    pub sha256: String,
+    /// When.
+    pub imported: Timestamp,
+    /// The ingest report as JSON.
+    pub summary: String,
+}
+
+/// Row counts of every table.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Species.
+    pub species: i64,
+    /// Cameras.
+    pub cameras: i64,
+    /// Deployments.
+    pub deployments: i64,
+    /// Malfunctions.
+    pub malfunctions: i64,
+    /// Media.
+    pub media: i64,
+    /// Events.
+    pub events: i64,
+    /// Tracks.
+    pub tracks: i64,
+    /// Detections.
+    pub detections: i64,
+    /// Imports.
+    pub imports: i64,
+}
+
+/// A time window, `from` inclusive, `to` exclusive. Either end may be open.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct TimeRange {
+    /// Start (inclusive).
+    pub from: Option<Timestamp>,
+    /// End (exclusive).
+    pub to: Option<Timestamp>,
+}
+
+/// Filter for [`Store::media`].
+#[derive(Debug, Default, Clone)]
+pub struct MediaQuery {
+    /// Only this camera.
+    pub camera_id: Option<String>,
+    /// Only this deployment.
+    pub deployment_id: Option<String>,
+    /// Only media taken in this window.
+    pub time: TimeRange,
+    /// At most this many rows.
+    pub limit: Option<i64>,
+}
+
+/// Filter for [`Store::detections`].
+#[derive(Debug, Default, Clone)]
+pub struct DetectionQuery {
+    /// Only this camera.
+    pub camera_id: Option<String>,
+    /// Only this deployment.
+    pub deployment_id: Option<String>,
+    /// Only this species.
+    pub scientific_name: Option<String>,
+    /// Only detections of this event.
+    pub event_id: Option<String>,
+    /// Only detections on this media file.
+    pub media_id: Option<String>,
+    /// Only frames in this window.
+    pub time: TimeRange,
+    /// At most this many rows.
+    pub limit: Option<i64>,
+}
+
+/// Filter for [`Store::events`].
+#[derive(Debug, Default, Clone)]
+pub struct EventQuery {
+    /// Only this camera.
+    pub camera_id: Option<String>,
+    /// Only this deployment.
+    pub deployment_id: Option<String>,
+    /// Only this species.
+    pub scientific_name: Option<String>,
+    /// Only events starting in this window.
+    pub time: TimeRange,
+    /// Newest first instead of oldest first.
+    pub newest_first: bool,
+    /// At most this many rows.
+    pub limit: Option<i64>,
+    /// Skip this many rows.
+    pub offset: Option<i64>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `url` and applies migrations.
+    ///
+    /// `url` is `postgres://...` / `postgresql://...`, `sqlite://PATH`, `sqlite::memory:`,
+    /// or a plain file path (SQLite).
+    pub async fn open(url: &str) -> StoreResult<Store> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url)?;
+            Self::open_postgres(opts).await
+        } else if url == "sqlite::memory:" {
+            let opts = SqliteConnectOptions::from_str(url)?;
+            // One connection: every connection to :memory: is its own database.
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(opts)
+                .await?;
+            SQLITE_MIGRATIONS.run(&pool).await?;
+            Ok(Store { pool: Pool::Sqlite(pool) })
+        } else if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            Self::open_sqlite_file(Path::new(path)).await
+        } else if url.contains("://") {
+            Err(StoreError::UnsupportedUrl(url.to_string()))
+        } else {
+            Self::open_sqlite_file(Path::new(url)).await
+        }
+    }
+
+    /// Opens (creating if needed) an SQLite file in WAL mode and applies migrations.
+    pub async fn open_sqlite_file(path: &Path) -> StoreResult<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+        let opts = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("cache_size", "-65536")
+            .pragma("temp_store", "memory");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(opts)
+            .await?;
+        SQLITE_MIGRATIONS.run(&pool).await?;
+        Ok(Store { pool: Pool::Sqlite(pool) })
+    }
+
+    /// Opens a PostgreSQL database with explicit options and applies migrations.
+    pub async fn open_postgres(opts: PgConnectOptions) -> StoreResult<Store> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await?;
+        POSTGRES_MIGRATIONS.run(&pool).await?;
+        Ok(Store { pool: Pool::Postgres(pool) })
+    }
+
+    /// Which backend this store uses.
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Closes the pool, waiting for connections to finish (and SQLite to checkpoint).
+    pub async fn close(&self) {
+        on_pool!(self, |pool, DB| pool.close().await)
+    }
+
+    /// Writes a batch in one transaction; rows whose identifier already exists are left
+    /// as they are. Optionally records the import in the same transaction.
+    pub async fn ingest(&self, batch: &Batch, record: Option<&ImportRecord>) -> StoreResult<IngestReport> {
+        on_pool!(self, |pool, DB| {
+            let mut tx = pool.begin().await?;
+            let mut report = IngestReport::default();
+            report.species = insert_chunks!(DB, tx, &batch.species, SPECIES_INSERT, |b, s| {
+                b.push_bind(s.scientific_name.clone())
+                    .push_bind(s.common_name.clone())
+                    .push_bind(s.taxon_rank.clone());
+            });
+            report.cameras = insert_chunks!(DB, tx, &batch.cameras, CAMERA_INSERT, |b, c| {
+                b.push_bind(c.id.clone())
+                    .push_bind(c.name.clone())
+                    .push_bind(c.latitude)
+                    .push_bind(c.longitude)
+                    .push_bind(c.site.clone())
+                    .push_bind(c.habitat.clone())
+                    .push_bind(c.feature_type.map(|f| f.as_str()))
+                    .push_bind(c.model.clone())
+                    .push_bind(c.height_m)
+                    .push_bind(c.heading_deg)
+                    .push_bind(c.detection_distance_m)
+                    .push_bind(c.status.as_str())
+                    .push_bind(c.battery_pct)
+                    .push_bind(c.notes.clone());
+            });
+            report.deployments = insert_chunks!(DB, tx, &batch.deployments, DEPLOYMENT_INSERT, |b, d| {
+                b.push_bind(d.id.clone())
+                    .push_bind(d.camera_id.clone())
+                    .push_bind(d.location_id.clone())
+                    .push_bind(d.location_name.clone())
+                    .push_bind(d.latitude)
+                    .push_bind(d.longitude)
+                    .push_bind(to_ms(d.start))
+                    .push_bind(to_ms(d.end))
+                    .push_bind(i64::from(d.utc_offset_min))
+                    .push_bind(d.feature_type.map(|f| f.as_str()))
+                    .push_bind(d.habitat.clone())
+                    .push_bind(d.camera_height)
+                    .push_bind(d.camera_tilt)
+                    .push_bind(d.camera_heading)
+                    .push_bind(d.detection_distance)
+                    .push_bind(d.bait_use)
+                    .push_bind(d.timestamp_issues)
+                    .push_bind(d.setup_by.clone())
+                    .push_bind(d.tags.clone())
+                    .push_bind(d.comments.clone());
+            });
+            report.malfunctions = insert_chunks!(DB, tx, &batch.malfunctions, MALFUNCTION_INSERT, |b, m| {
+                b.push_bind(m.id.clone())
+                    .push_bind(m.deployment_id.clone())
+                    .push_bind(to_ms(m.start))
+                    .push_bind(to_ms(m.end))
+                    .push_bind(m.reason.clone());
+            });
+            report.media = insert_chunks!(DB, tx, &batch.media, MEDIA_INSERT, |b, m| {
+                b.push_bind(m.id.clone())
+                    .push_bind(m.deployment_id.clone())
+                    .push_bind(m.camera_id.clone())
+                    .push_bind(to_ms(m.timestamp))
+                    .push_bind(m.timestamp_source.as_str())
+                    .push_bind(m.file_path.clone())
+                    .push_bind(m.file_name.clone())
+                    .push_bind(m.media_type.clone())
+                    .push_bind(m.capture_method.map(|c| c.as_str()))
+                    .push_bind(m.file_public)
+                    .push_bind(m.favorite)
+                    .push_bind(m.frame_rate)
+                    .push_bind(m.comments.clone());
+            });
+            report.events = insert_chunks!(DB, tx, &batch.events, EVENT_INSERT, |b, e| {
+                b.push_bind(e.id.clone())
+                    .push_bind(e.deployment_id.clone())
+                    .push_bind(e.camera_id.clone())
+                    .push_bind(to_ms(e.start))
+                    .push_bind(to_ms(e.end))
+                    .push_bind(e.observation_type.as_str())
+                    .push_bind(e.scientific_name.clone())
+                    .push_bind(e.count)
+                    .push_bind(e.life_stage.map(|v| v.as_str()))
+                    .push_bind(e.sex.map(|v| v.as_str()))
+                    .push_bind(e.behavior.clone())
+                    .push_bind(e.individual_id.clone())
+                    .push_bind(e.classification_method.map(|v| v.as_str()))
+                    .push_bind(e.classified_by.clone())
+                    .push_bind(e.classification_probability)
+                    .push_bind(e.best_media_id.clone())
+                    .push_bind(e.description.clone());
+            });
+            report.tracks = insert_chunks!(DB, tx, &batch.tracks, TRACK_INSERT, |b, t| {
+                b.push_bind(t.id.clone())
+                    .push_bind(t.event_id.clone())
+                    .push_bind(t.camera_id.clone())
+                    .push_bind(to_ms(t.start))
+                    .push_bind(to_ms(t.end))
+                    .push_bind(t.scientific_name.clone())
+                    .push_bind(t.individual_id.clone())
+                    .push_bind(t.heading_deg)
+                    .push_bind(t.speed)
+                    .push_bind(t.frames);
+            });
+            report.detections = insert_chunks!(DB, tx, &batch.detections, DETECTION_INSERT, |b, d| {
+                b.push_bind(d.id.clone())
+                    .push_bind(d.media_id.clone())
+                    .push_bind(d.camera_id.clone())
+                    .push_bind(d.deployment_id.clone())
+                    .push_bind(to_ms(d.timestamp))
+                    .push_bind(d.frame_number)
+                    .push_bind(d.observation_type.as_str())
+                    .push_bind(d.scientific_name.clone())
+                    .push_bind(d.count)
+                    .push_bind(d.life_stage.map(|v| v.as_str()))
+                    .push_bind(d.sex.map(|v| v.as_str()))
+                    .push_bind(d.behavior.clone())
+                    .push_bind(d.individual_id.clone())
+                    .push_bind(d.confidence)
+                    .push_bind(d.bbox.map(|b| b.x))
+                    .push_bind(d.bbox.map(|b| b.y))
+                    .push_bind(d.bbox.map(|b| b.width))
+                    .push_bind(d.bbox.map(|b| b.height))
+                    .push_bind(d.classification_method.map(|v| v.as_str()))
+                    .push_bind(d.classified_by.clone())
+                    .push_bind(d.classification_probability)
+                    .push_bind(d.event_id.clone())
+                    .push_bind(d.track_id.clone());
+            });
+            if let Some(r) = record {
+                sqlx::query(
+                    "INSERT INTO imports (id, kind, source, sha256, imported_ms, summary) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                )
+                .bind(&r.id)
+                .bind(&r.kind)
+                .bind(&r.source)
+                .bind(&r.sha256)
+                .bind(to_ms(r.imported))
+                .bind(&r.summary)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(report)
+        })
+    }
+
+    /// Row counts of every table.
+    pub async fn counts(&self) -> StoreResult<Counts> {
+        on_pool!(self, |pool, DB| {
+            let row: (i64, i64, i64, i64, i64, i64, i64, i64, i64) = sqlx::query_as(
+                "SELECT (SELECT COUNT(*) FROM species), (SELECT COUNT(*) FROM cameras), \
+                 (SELECT COUNT(*) FROM deployments), (SELECT COUNT(*) FROM malfunctions), \
+                 (SELECT COUNT(*) FROM media), (SELECT COUNT(*) FROM events), \
+                 (SELECT COUNT(*) FROM tracks), (SELECT COUNT(*) FROM detections), \
+                 (SELECT COUNT(*) FROM imports)",
+            )
+            .fetch_one(pool)
+            .await?;
+            Ok(Counts {
+                species: row.0,
+                cameras: row.1,
+                deployments: row.2,
+                malfunctions: row.3,
+                media: row.4,
+                events: row.5,
+                tracks: row.6,
+                detections: row.7,
+                imports: row.8,
+            })
+        })
+    }
+
+    /// All species, by scientific name.
+    pub async fn species(&self) -> StoreResult<Vec<Species>> {
+        let rows: Vec<SpeciesRow> = on_pool!(self, |pool, DB| sqlx::query_as(
+            "SELECT scientific_name, common_name, taxon_rank FROM species ORDER BY scientific_name"
+        )
+        .fetch_all(pool)
+        .await?);
+        Ok(rows
+            .into_iter()
+            .map(|r| Species {
+                scientific_name: r.scientific_name,
+                common_name: r.common_name,
+                taxon_rank: r.taxon_rank,
+            })
+            .collect())
+    }
+
+    /// All cameras, by id.
+    pub async fn cameras(&self) -> StoreResult<Vec<Camera>> {
+        let rows: Vec<CameraRow> = on_pool!(self, |pool, DB| sqlx::query_as(&format!(
+            "SELECT {CAMERA_COLUMNS} FROM cameras ORDER BY id"
+        ))
+        .fetch_all(pool)
+        .await?);
+        rows.into_iter().map(CameraRow::into_model).collect()
+    }
+
+    /// One camera.
+    pub async fn camera(&self, id: &str) -> StoreResult<Option<Camera>> {
+        let row: Option<CameraRow> = on_pool!(self, |pool, DB| sqlx::query_as(&format!(
+            "SELECT {CAMERA_COLUMNS} FROM cameras WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?);
+        row.map(CameraRow::into_model).transpose()
+    }
+
+    /// Deployments, optionally of one camera, ordered by camera and start.
+    pub async fn deployments(&self, camera_id: Option<&str>) -> StoreResult<Vec<Deployment>> {
+        let rows: Vec<DeploymentRow> = on_pool!(self, |pool, DB| {
+            let mut q = QueryBuilder::<DB>::new(format!("SELECT {DEPLOYMENT_COLUMNS} FROM deployments"));
+            if let Some(c) = camera_id {
+                q.push(" WHERE camera_id = ").push_bind(c.to_string());
+            }
+            q.push(" ORDER BY camera_id, start_ms, id");
+            q.build_query_as().fetch_all(pool).await?
+        });
+        rows.into_iter().map(DeploymentRow::into_model).collect()
+    }
+
+    /// Malfunction windows, optionally of one deployment, ordered by deployment and start.
+    pub async fn malfunctions(&self, deployment_id: Option<&str>) -> StoreResult<Vec<Malfunction>> {
+        let rows: Vec<MalfunctionRow> = on_pool!(self, |pool, DB| {
+            let mut q = QueryBuilder::<DB>::new(
+                "SELECT id, deployment_id, start_ms, end_ms, reason FROM malfunctions",
+            );
+            if let Some(d) = deployment_id {
+                q.push(" WHERE deployment_id = ").push_bind(d.to_string());
+            }
+            q.push(" ORDER BY deployment_id, start_ms, id");
+            q.build_query_as().fetch_all(pool).await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|r| Malfunction {
+                id: r.id,
+                deployment_id: r.deployment_id,
+                start: from_ms(r.start_ms),
+                end: from_ms(r.end_ms),
+                reason: r.reason,
+            })
+            .collect())
+    }
+
+    /// Media, ordered by time then id.
+    pub async fn media(&self, f: &MediaQuery) -> StoreResult<Vec<Media>> {
+        let rows: Vec<MediaRow> = on_pool!(self, |pool, DB| {
+            let mut q = QueryBuilder::<DB>::new(format!("SELECT {MEDIA_COLUMNS} FROM media WHERE 1=1"));
+            if let Some(c) = &f.camera_id {
+                q.push(" AND camera_id = ").push_bind(c.clone());
+            }
+            if let Some(d) = &f.deployment_id {
+                q.push(" AND deployment_id = ").push_bind(d.clone());
+            }
+            if let Some(t) = f.time.from {
+                q.push(" AND ts_ms >= ").push_bind(to_ms(t));
+            }
+            if let Some(t) = f.time.to {
+                q.push(" AND ts_ms < ").push_bind(to_ms(t));
+            }
+            q.push(" ORDER BY ts_ms, id");
+            if let Some(l) = f.limit {
+                q.push(" LIMIT ").push_bind(l);
+            }
+            q.build_query_as().fetch_all(pool).await?
+        });
+        rows.into_iter().map(MediaRow::into_model).collect()
+    }
+
+    /// Detections, ordered by time then id.
+    pub async fn detections(&self, f: &DetectionQuery) -> StoreResult<Vec<Detection>> {
+        let rows: Vec<DetectionRow> = on_pool!(self, |pool, DB| {
+            let mut q = QueryBuilder::<DB>::new(format!("SELECT {DETECTION_COLUMNS} FROM detections WHERE 1=1"));
+            if let Some(c) = &f.camera_id {
+                q.push(" AND camera_id = ").push_bind(c.clone());
+            }
+            if let Some(d) = &f.deployment_id {
+                q.push(" AND deployment_id = ").push_bind(d.clone());
+            }
+            if let Some(s) = &f.scientific_name {
+                q.push(" AND scientific_name = ").push_bind(s.clone());
+            }
+            if let Some(e) = &f.event_id {
+                q.push(" AND event_id = ").push_bind(e.clone());
+            }
+            if let Some(m) = &f.media_id {
+                q.push(" AND media_id = ").push_bind(m.clone());
+            }
+            if let Some(t) = f.time.from {
+                q.push(" AND ts_ms >= ").push_bind(to_ms(t));
+            }
+            if let Some(t) = f.time.to {
+                q.push(" AND ts_ms < ").push_bind(to_ms(t));
+            }
+            q.push(" ORDER BY ts_ms, id");
+            if let Some(l) = f.limit {
+                q.push(" LIMIT ").push_bind(l);
+            }
+            q.build_query_as().fetch_all(pool).await?
+        });
+        rows.into_iter().map(DetectionRow::into_model).collect()
+    }
+
+    /// Events, ordered by start time (oldest first unless `newest_first`), then id.
+    pub async fn events(&self, f: &EventQuery) -> StoreResult<Vec<Event>> {
+        let rows: Vec<EventRow> = on_pool!(self, |pool, DB| {
+            let mut q = QueryBuilder::<DB>::new(format!("SELECT {EVENT_COLUMNS} FROM events WHERE 1=1"));
+            if let Some(c) = &f.camera_id {
+                q.push(" AND camera_id = ").push_bind(c.clone());
+            }
+            if let Some(d) = &f.deployment_id {
+                q.push(" AND deployment_id = ").push_bind(d.clone());
+            }
+            if let Some(s) = &f.scientific_name {
+                q.push(" AND scientific_name = ").push_bind(s.clone());
+            }
+            if let Some(t) = f.time.from {
+                q.push(" AND start_ms >= ").push_bind(to_ms(t));
+            }
+            if let Some(t) = f.time.to {
+                q.push(" AND start_ms < ").push_bind(to_ms(t));
+            }
+            if f.newest_first {
+                q.push(" ORDER BY start_ms DESC, id DESC");
+            } else {
+                q.push(" ORDER BY start_ms, id");
+            }
+            if let Some(l) = f.limit {
+                q.push(" LIMIT ").push_bind(l);
+            }
+            if let Some(o) = f.offset {
+                if f.limit.is_none() {
+                    q.push(" LIMIT ").push_bind(i64::MAX);
+                }
+                q.push(" OFFSET ").push_bind(o);
+            }
+            q.build_query_as().fetch_all(pool).await?
+        });
+        rows.into_iter().map(EventRow::into_model).collect()
+    }
+
+    /// Tracks of one event (or all tracks), ordered by start then id.
+    pub async fn tracks(&self, event_id: Option<&str>) -> StoreResult<Vec<Track>> {
+        let rows: Vec<TrackRow> = on_pool!(self, |pool, DB| {
+            let mut q = QueryBuilder::<DB>::new(format!("SELECT {TRACK_COLUMNS} FROM tracks"));
+            if let Some(e) = event_id {
+                q.push(" WHERE event_id = ").push_bind(e.to_string());
+            }
+            q.push(" ORDER BY start_ms, id");
+            q.build_query_as().fetch_all(pool).await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|r| Track {
+                id: r.id,
+                event_id: r.event_id,
+                camera_id: r.camera_id,
+                start: from_ms(r.start_ms),
+                end: from_ms(r.end_ms),
+                scientific_name: r.scientific_name,
+                individual_id: r.individual_id,
+                heading_deg: r.heading_deg,
+                speed: r.speed,
+                frames: r.frames,
+            })
+            .collect())
+    }
+
+    /// Past imports, oldest first.
+    pub async fn imports(&self) -> StoreResult<Vec<ImportRecord>> {
+        let rows: Vec<(String, String, String, String, i64, String)> = on_pool!(self, |pool, DB| sqlx::query_as(
+            "SELECT id, kind, source, sha256, imported_ms, summary FROM imports ORDER BY imported_ms, id"
+        )
+        .fetch_all(pool)
+        .await?);
+        Ok(rows
+            .into_iter()
+            .map(|r| ImportRecord {
+                id: r.0,
+                kind: r.1,
+                source: r.2,
+                sha256: r.3,
+                imported: from_ms(r.4),
+                summary: r.5,
+            })
+            .collect())
+    }
+
+    /// The query plan the database would use for a per-camera time-range detection query
+    /// (used by tests to prove the index is there and used).
+    pub async fn explain_detection_range_query(&self) -> StoreResult<String> {
+        on_pool!(self, |pool, DB| {
+            match self.backend() {
+                Backend::Sqlite => {
+                    let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(
+                        "EXPLAIN QUERY PLAN SELECT id FROM detections WHERE camera_id = 'x' AND ts_ms >= 0 AND ts_ms < 1 ORDER BY ts_ms",
+                    )
+                    .fetch_all(pool)
+                    .await?;
+                    Ok(rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("\n"))
+                }
+                Backend::Postgres => {
+                    let rows: Vec<(String,)> = sqlx::query_as(
+                        "EXPLAIN SELECT id FROM detections WHERE camera_id = 'x' AND ts_ms >= 0 AND ts_ms < 1 ORDER BY ts_ms",
+                    )
+                    .fetch_all(pool)
+                    .await?;
+                    Ok(rows.into_iter().map(|r| r.0).collect::<Vec<_>>().join("\n"))
+                }
+            }
+        })
+    }
+}
+
+/// `rows_affected` for both backends' query results.
+trait RowsAffected {
+    fn rows(&self) -> u64;
+}
+
+impl RowsAffected for sqlx::sqlite::SqliteQueryResult {
+    fn rows(&self) -> u64 {
+        self.rows_affected()
+    }
+}
+
+impl RowsAffected for sqlx::postgres::PgQueryResult {
+    fn rows(&self) -> u64 {
+        self.rows_affected()
+    }
+}
+
+const SPECIES_INSERT: &str = "INSERT INTO species (scientific_name, common_name, taxon_rank) ";
+const CAMERA_INSERT: &str = "INSERT INTO cameras (id, name, latitude, longitude, site, habitat, feature_type, model, height_m, heading_deg, detection_distance_m, status, battery_pct, notes) ";
+const CAMERA_COLUMNS: &str = "id, name, latitude, longitude, site, habitat, feature_type, model, height_m, heading_deg, detection_distance_m, status, battery_pct, notes";
+const DEPLOYMENT_INSERT: &str = "INSERT INTO deployments (id, camera_id, location_id, location_name, latitude, longitude, start_ms, end_ms, utc_offset_min, feature_type, habitat, camera_height, camera_tilt, camera_heading, detection_distance, bait_use, timestamp_issues, setup_by, tags, comments) ";
+const DEPLOYMENT_COLUMNS: &str = "id, camera_id, location_id, location_name, latitude, longitude, start_ms, end_ms, utc_offset_min, feature_type, habitat, camera_height, camera_tilt, camera_heading, detection_distance, bait_use, timestamp_issues, setup_by, tags, comments";
+const MALFUNCTION_INSERT: &str = "INSERT INTO malfunctions (id, deployment_id, start_ms, end_ms, reason) ";
+const MEDIA_INSERT: &str = "INSERT INTO media (id, deployment_id, camera_id, ts_ms, timestamp_source, file_path, file_name, media_type, capture_method, file_public, favorite, frame_rate, comments) ";
+const MEDIA_COLUMNS: &str = "id, deployment_id, camera_id, ts_ms, timestamp_source, file_path, file_name, media_type, capture_method, file_public, favorite, frame_rate, comments";
+const EVENT_INSERT: &str = "INSERT INTO events (id, deployment_id, camera_id, start_ms, end_ms, observation_type, scientific_name, count, life_stage, sex, behavior, individual_id, classification_method, classified_by, classification_probability, best_media_id, description) ";
+const EVENT_COLUMNS: &str = "id, deployment_id, camera_id, start_ms, end_ms, observation_type, scientific_name, count, life_stage, sex, behavior, individual_id, classification_method, classified_by, classification_probability, best_media_id, description";
+const TRACK_INSERT: &str = "INSERT INTO tracks (id, event_id, camera_id, start_ms, end_ms, scientific_name, individual_id, heading_deg, speed, frames) ";
+const TRACK_COLUMNS: &str = "id, event_id, camera_id, start_ms, end_ms, scientific_name, individual_id, heading_deg, speed, frames";
+const DETECTION_INSERT: &str = "INSERT INTO detections (id, media_id, camera_id, deployment_id, ts_ms, frame_number, observation_type, scientific_name, count, life_stage, sex, behavior, individual_id, confidence, bbox_x, bbox_y, bbox_w, bbox_h, classification_method, classified_by, classification_probability, event_id, track_id) ";
+const DETECTION_COLUMNS: &str = "id, media_id, camera_id, deployment_id, ts_ms, frame_number, observation_type, scientific_name, count, life_stage, sex, behavior, individual_id, confidence, bbox_x, bbox_y, bbox_w, bbox_h, classification_method, classified_by, classification_probability, event_id, track_id";
+
+fn parse_opt<T: FromStr<Err = String>>(table: &str, column: &str, v: Option<String>) -> StoreResult<Option<T>> {
+    v.map(|s| s.parse::<T>().map_err(|e| StoreError::Corrupt(format!("{table}.{column}: {e}"))))
+        .transpose()
+}
+
+fn parse_req<T: FromStr<Err = String>>(table: &str, column: &str, v: String) -> StoreResult<T> {
+    v.parse::<T>().map_err(|e| StoreError::Corrupt(format!("{table}.{column}: {e}")))
+}
+
+#[derive(FromRow)]
+struct SpeciesRow {
+    scientific_name: String,
+    common_name: Option<String>,
+    taxon_rank: Option<String>,
+}
+
+#[derive(FromRow)]
+struct CameraRow {
+    id: String,
+    name: String,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+    site: Option<String>,
+    habitat: Option<String>,
+    feature_type: Option<String>,
+    model: Option<String>,
+    height_m: Option<f64>,
+    heading_deg: Option<f64>,
+    detection_distance_m: Option<f64>,
+    status: String,
+    battery_pct: Option<f64>,
+    notes: Option<String>,
+}
+
+impl CameraRow {
+    fn into_model(self) -> StoreResult<Camera> {
+        Ok(Camera {
+            feature_type: parse_opt("cameras", "feature_type", self.feature_type)?,
+            status: parse_req("cameras", "status", self.status)?,
+            id: self.id,
+            name: self.name,
+            latitude: self.latitude,
+            longitude: self.longitude,
+            site: self.site,
+            habitat: self.habitat,
+            model: self.model,
+            height_m: self.height_m,
+            heading_deg: self.heading_deg,
+            detection_distance_m: self.detection_distance_m,
+            battery_pct: self.battery_pct,
+            notes: self.notes,
+        })
+    }
+}
+
+#[derive(FromRow)]
+struct DeploymentRow {
+    id: String,
+    camera_id: String,
+    location_id: Option<String>,
+    location_name: Option<String>,
+    latitude: f64,
+    longitude: f64,
+    start_ms: i64,
+    end_ms: i64,
+    utc_offset_min: i64,
+    feature_type: Option<String>,
+    habitat: Option<String>,
+    camera_height: Option<f64>,
+    camera_tilt: Option<f64>,
+    camera_heading: Option<f64>,
+    detection_distance: Option<f64>,
+    bait_use: Option<bool>,
+    timestamp_issues: Option<bool>,
+    setup_by: Option<String>,
+    tags: Option<String>,
+    comments: Option<String>,
+}
+
+impl DeploymentRow {
+    fn into_model(self) -> StoreResult<Deployment> {
+        Ok(Deployment {
+            feature_type: parse_opt("deployments", "feature_type", self.feature_type)?,
+            utc_offset_min: i32::try_from(self.utc_offset_min)
+                .map_err(|_| StoreError::Corrupt(format!("deployments.utc_offset_min: {}", self.utc_offset_min)))?,
+            id: self.id,
+            camera_id: self.camera_id,
+            location_id: self.location_id,
+            location_name: self.location_name,
+            latitude: self.latitude,
+            longitude: self.longitude,
+            start: from_ms(self.start_ms),
+            end: from_ms(self.end_ms),
+            habitat: self.habitat,
+            camera_height: self.camera_height,
+            camera_tilt: self.camera_tilt,
+            camera_heading: self.camera_heading,
+            detection_distance: self.detection_distance,
+            bait_use: self.bait_use,
+            timestamp_issues: self.timestamp_issues,
+            setup_by: self.setup_by,
+            tags: self.tags,
+            comments: self.comments,
+        })
+    }
+}
+
+#[derive(FromRow)]
+struct MalfunctionRow {
+    id: String,
+    deployment_id: String,
+    start_ms: i64,
+    end_ms: i64,
+    reason: String,
+}
+
+#[derive(FromRow)]
+struct MediaRow {
+    id: String,
+    deployment_id: String,
+    camera_id: String,
+    ts_ms: i64,
+    timestamp_source: String,
+    file_path: String,
+    file_name: Option<String>,
+    media_type: String,
+    capture_method: Option<String>,
+    file_public: bool,
+    favorite: Option<bool>,
+    frame_rate: Option<f64>,
+    comments: Option<String>,
+}
+
+impl MediaRow {
+    fn into_model(self) -> StoreResult<Media> {
+        Ok(Media {
+            timestamp_source: parse_req("media", "timestamp_source", self.timestamp_source)?,
+            capture_method: parse_opt("media", "capture_method", self.capture_method)?,
+            id: self.id,
+            deployment_id: self.deployment_id,
+            camera_id: self.camera_id,
+            timestamp: from_ms(self.ts_ms),
+            file_path: self.file_path,
+            file_name: self.file_name,
+            media_type: self.media_type,
+            file_public: self.file_public,
+            favorite: self.favorite,
+            frame_rate: self.frame_rate,
+            comments: self.comments,
+        })
+    }
+}
+
+#[derive(FromRow)]
+struct EventRow {
+    id: String,
+    deployment_id: String,
+    camera_id: String,
+    start_ms: i64,
+    end_ms: i64,
+    observation_type: String,
+    scientific_name: Option<String>,
+    count: Option<i64>,
+    life_stage: Option<String>,
+    sex: Option<String>,
+    behavior: Option<String>,
+    individual_id: Option<String>,
+    classification_method: Option<String>,
+    classified_by: Option<String>,
+    classification_probability: Option<f64>,
+    best_media_id: Option<String>,
+    description: Option<String>,
+}
+
+impl EventRow {
+    fn into_model(self) -> StoreResult<Event> {
+        Ok(Event {
+            observation_type: parse_req("events", "observation_type", self.observation_type)?,
+            life_stage: parse_opt("events", "life_stage", self.life_stage)?,
+            sex: parse_opt("events", "sex", self.sex)?,
+            classification_method: parse_opt("events", "classification_method", self.classification_method)?,
+            id: self.id,
+            deployment_id: self.deployment_id,
+            camera_id: self.camera_id,
+            start: from_ms(self.start_ms),
+            end: from_ms(self.end_ms),
+            scientific_name: self.scientific_name,
+            count: self.count,
+            behavior: self.behavior,
+            individual_id: self.individual_id,
+            classified_by: self.classified_by,
+            classification_probability: self.classification_probability,
+            best_media_id: self.best_media_id,
+            description: self.description,
+        })
+    }
+}
+
+#[derive(FromRow)]
+struct TrackRow {
+    id: String,
+    event_id: String,
+    camera_id: String,
+    start_ms: i64,
+    end_ms: i64,
+    scientific_name: Option<String>,
+    individual_id: Option<String>,
+    heading_deg: Option<f64>,
+    speed: Option<f64>,
+    frames: i64,
+}
+
+#[derive(FromRow)]
+struct DetectionRow {
+    id: String,
+    media_id: String,
+    camera_id: String,
+    deployment_id: String,
+    ts_ms: i64,
+    frame_number: Option<i64>,
+    observation_type: String,
+    scientific_name: Option<String>,
+    count: Option<i64>,
+    life_stage: Option<String>,
+    sex: Option<String>,
+    behavior: Option<String>,
+    individual_id: Option<String>,
+    confidence: Option<f64>,
+    bbox_x: Option<f64>,
+    bbox_y: Option<f64>,
+    bbox_w: Option<f64>,
+    bbox_h: Option<f64>,
+    classification_method: Option<String>,
+    classified_by: Option<String>,
+    classification_probability: Option<f64>,
+    event_id: Option<String>,
+    track_id: Option<String>,
+}
+
+impl DetectionRow {
+    fn into_model(self) -> StoreResult<Detection> {
+        let bbox = match (self.bbox_x, self.bbox_y, self.bbox_w, self.bbox_h) {
+            (Some(x), Some(y), Some(width), Some(height)) => Some(BBox { x, y, width, height }),
+            _ => None,
+        };
+        Ok(Detection {
+            observation_type: parse_req("detections", "observation_type", self.observation_type)?,
+            life_stage: parse_opt("detections", "life_stage", self.life_stage)?,
+            sex: parse_opt("detections", "sex", self.sex)?,
+            classification_method: parse_opt("detections", "classification_method", self.classification_method)?,
+            id: self.id,
+            media_id: self.media_id,
+            camera_id: self.camera_id,
+            deployment_id: self.deployment_id,
+            timestamp: from_ms(self.ts_ms),
+            frame_number: self.frame_number,
+            scientific_name: self.scientific_name,
+            count: self.count,
+            behavior: self.behavior,
+            individual_id: self.individual_id,
+            confidence: self.confidence,
+            bbox,
+            classified_by: self.classified_by,
+            classification_probability: self.classification_probability,
+            event_id: self.event_id,
+            track_id: self.track_id,
+        })
+    }
+}
