@@ -182,3 +182,100 @@ pub async fn commit(
         warnings,
     })
 }
+
+/// Gives every media file a deployment, for sources that know cameras but not deployments
+/// (MegaDetector files, SD cards): a media file goes to the deployment of its camera whose
+/// window contains its time; the files left over make one new deployment per camera,
+/// spanning them (`dep-{camera}-{yyyymmdd}`). Unknown cameras are created without a
+/// location. A new deployment's clock offset is the camera's in `camera_offsets` (seen in
+/// zoned times), else `utc_offset_min`. Returns the new cameras and deployments; sets `deployment_id` on each media
+/// and on each detection (matched by media id).
+pub(crate) async fn place_media(
+    store: &Store,
+    media: &mut [crate::model::Media],
+    detections: &mut [crate::model::Detection],
+    utc_offset_min: i32,
+    camera_offsets: &std::collections::BTreeMap<String, i32>,
+) -> Result<(Vec<crate::model::Camera>, Vec<crate::model::Deployment>), ImportError> {
+    use crate::model::{Camera, Deployment};
+    use std::collections::{BTreeMap, BTreeSet};
+
+    let cameras: BTreeSet<String> = media.iter().map(|m| m.camera_id.clone()).collect();
+    let mut new_cameras = Vec::new();
+    let mut new_deployments = Vec::new();
+    for camera_id in cameras {
+        let camera = store.camera(&camera_id).await?;
+        let existing = store.deployments(Some(&camera_id)).await?;
+        let (lat, lon) = camera.as_ref().map(|c| (c.latitude, c.longitude)).unwrap_or((None, None));
+        if camera.is_none() {
+            new_cameras.push(Camera::new(camera_id.clone(), camera_id.clone()));
+        }
+        let mut leftovers: Vec<usize> = Vec::new();
+        for (i, m) in media.iter_mut().enumerate().filter(|(_, m)| m.camera_id == camera_id) {
+            match existing.iter().find(|d| d.start <= m.timestamp && m.timestamp <= d.end) {
+                Some(d) => m.deployment_id = d.id.clone(),
+                None => leftovers.push(i),
+            }
+        }
+        if leftovers.is_empty() {
+            continue;
+        }
+        let utc_offset_min = camera_offsets.get(&camera_id).copied().unwrap_or(utc_offset_min);
+        let start = leftovers.iter().map(|&i| media[i].timestamp).min().unwrap_or_default();
+        let end = leftovers.iter().map(|&i| media[i].timestamp).max().unwrap_or_default();
+        let local = start.with_timezone(
+            &chrono::FixedOffset::east_opt(utc_offset_min * 60).unwrap_or(chrono::FixedOffset::east_opt(0).expect("zero")),
+        );
+        let mut id = format!("dep-{camera_id}-{}", local.format("%Y%m%d"));
+        if existing.iter().any(|d| d.id == id) {
+            id = format!("dep-{camera_id}-{}", local.format("%Y%m%d-%H%M%S"));
+        }
+        for &i in &leftovers {
+            media[i].deployment_id = id.clone();
+        }
+        new_deployments.push(Deployment {
+            id,
+            camera_id: camera_id.clone(),
+            location_id: Some(camera_id.clone()),
+            location_name: camera.as_ref().map(|c| c.name.clone()),
+            latitude: lat,
+            longitude: lon,
+            start,
+            end,
+            utc_offset_min,
+            feature_type: camera.as_ref().and_then(|c| c.feature_type),
+            habitat: camera.as_ref().and_then(|c| c.habitat.clone()),
+            camera_height: camera.as_ref().and_then(|c| c.height_m),
+            camera_tilt: None,
+            camera_heading: camera.as_ref().and_then(|c| c.heading_deg),
+            detection_distance: camera.as_ref().and_then(|c| c.detection_distance_m),
+            bait_use: None,
+            timestamp_issues: None,
+            setup_by: None,
+            tags: None,
+            comments: Some("created by import from media timestamps".to_string()),
+        });
+    }
+    let by_media: BTreeMap<&str, &str> = media.iter().map(|m| (m.id.as_str(), m.deployment_id.as_str())).collect();
+    for d in detections.iter_mut() {
+        if let Some(dep) = by_media.get(d.media_id.as_str()) {
+            d.deployment_id = (*dep).to_string();
+        }
+    }
+    Ok((new_cameras, new_deployments))
+}
+
+/// Parses a camera-clock datetime: ISO 8601 with a zone, or without one (ISO or the EXIF
+/// form `2024:05:01 06:12:00`), which is then read in `utc_offset_min`.
+/// Returns the instant and whether a zone was given.
+pub fn parse_camera_datetime(s: &str, utc_offset_min: i32) -> Option<(crate::model::Timestamp, bool)> {
+    if let Ok((t, _)) = crate::model::parse_zoned(s) {
+        return Some((t, true));
+    }
+    let s = s.trim();
+    let formats = ["%Y:%m:%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"];
+    let naive = formats.iter().find_map(|f| chrono::NaiveDateTime::parse_from_str(s, f).ok())?;
+    let offset = chrono::FixedOffset::east_opt(utc_offset_min * 60)?;
+    let local = naive.and_local_timezone(offset).single()?;
+    Some((crate::model::truncate_ms(local.with_timezone(&chrono::Utc)), false))
+}

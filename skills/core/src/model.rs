@@ -41,9 +41,18 @@ pub fn format_with_offset(t: Timestamp, offset_min: i32) -> String {
     }
 }
 
+/// Truncates an instant to whole milliseconds, the precision we store.
+pub fn truncate_ms(t: Timestamp) -> Timestamp {
+    from_ms(to_ms(t))
+}
+
 /// Parses an ISO 8601 / RFC 3339 datetime that MUST carry a zone (`Z` or `+hh:mm`).
-/// Returns the instant and the offset in minutes.
+/// Returns the instant (truncated to milliseconds) and the offset in minutes.
 pub fn parse_zoned(s: &str) -> Result<(Timestamp, i32), String> {
+    parse_zoned_exact(s).map(|(t, off)| (truncate_ms(t), off))
+}
+
+fn parse_zoned_exact(s: &str) -> Result<(Timestamp, i32), String> {
     let s = s.trim();
     match DateTime::parse_from_rfc3339(s) {
         Ok(dt) => Ok((dt.with_timezone(&Utc), dt.offset().local_minus_utc() / 60)),
@@ -297,10 +306,11 @@ pub struct Deployment {
     pub location_id: Option<String>,
     /// Location name (Camtrap DP `locationName`).
     pub location_name: Option<String>,
-    /// Latitude of this deployment.
-    pub latitude: f64,
-    /// Longitude of this deployment.
-    pub longitude: f64,
+    /// Latitude of this deployment (WGS84). `None` when imported from a source that has no
+    /// coordinates (a MegaDetector file, an SD card); Camtrap DP export then asks for it.
+    pub latitude: Option<f64>,
+    /// Longitude of this deployment (WGS84).
+    pub longitude: Option<f64>,
     /// When the camera started operating.
     pub start: Timestamp,
     /// When it was retrieved (or the end of the data so far).

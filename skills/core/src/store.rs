@@ -762,6 +762,25 @@ impl Store {
             .collect())
     }
 
+    /// Names of the indexes on our tables (for checks and `trailmesh status`).
+    pub async fn indexes(&self) -> StoreResult<Vec<String>> {
+        let rows: Vec<(String,)> = on_pool!(self, |pool, DB| {
+            match self.backend() {
+                Backend::Sqlite => sqlx::query_as(
+                    "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+                )
+                .fetch_all(pool)
+                .await?,
+                Backend::Postgres => sqlx::query_as(
+                    "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() AND indexname NOT LIKE '%_pkey' ORDER BY indexname",
+                )
+                .fetch_all(pool)
+                .await?,
+            }
+        });
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
     /// The query plan the database would use for a per-camera time-range detection query
     /// (used by tests to prove the index is there and used).
     pub async fn explain_detection_range_query(&self) -> StoreResult<String> {
@@ -881,8 +900,8 @@ struct DeploymentRow {
     camera_id: String,
     location_id: Option<String>,
     location_name: Option<String>,
-    latitude: f64,
-    longitude: f64,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
     start_ms: i64,
     end_ms: i64,
     utc_offset_min: i64,

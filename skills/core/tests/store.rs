@@ -1,0 +1,193 @@
+//! The storage suite: every check runs against a real SQLite file and a real PostgreSQL.
+
+mod common;
+
+use common::{small_study, t};
+use trailmesh_core::model::*;
+use trailmesh_core::store::*;
+
+/// Runs `check` against SQLite and PostgreSQL, in that order.
+macro_rules! on_both {
+    ($check:ident) => {
+        mod $check {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let (store, _dir) = super::common::sqlite().await;
+                super::$check(&store).await;
+                store.close().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let (store, schema) = super::common::postgres().await;
+                super::$check(&store).await;
+                store.close().await;
+                schema.drop().await;
+            }
+        }
+    };
+}
+
+on_both!(everything_written_reads_back_equal);
+async fn everything_written_reads_back_equal(store: &Store) {
+    let b = small_study();
+    let report = store.ingest(&b, None).await.unwrap();
+    assert_eq!(report.detections, TableCount { inserted: 5, existing: 0 });
+    assert_eq!(report.inserted(), b.len() as u64);
+
+    assert_eq!(store.species().await.unwrap(), b.species);
+    assert_eq!(store.cameras().await.unwrap(), b.cameras);
+    assert_eq!(store.deployments(None).await.unwrap(), b.deployments);
+    assert_eq!(store.malfunctions(None).await.unwrap(), b.malfunctions);
+    assert_eq!(store.media(&MediaQuery::default()).await.unwrap(), b.media);
+    assert_eq!(store.events(&EventQuery::default()).await.unwrap(), b.events);
+    assert_eq!(store.tracks(None).await.unwrap(), b.tracks);
+    assert_eq!(store.detections(&DetectionQuery::default()).await.unwrap(), b.detections);
+    assert_eq!(store.camera("CREEK-01").await.unwrap().as_ref(), b.cameras.first());
+    assert_eq!(store.camera("nope").await.unwrap(), None);
+}
+
+on_both!(ingesting_twice_adds_nothing);
+async fn ingesting_twice_adds_nothing(store: &Store) {
+    let b = small_study();
+    store.ingest(&b, None).await.unwrap();
+    let before = store.counts().await.unwrap();
+    let again = store.ingest(&b, None).await.unwrap();
+    assert_eq!(again.inserted(), 0);
+    assert_eq!(again.detections, TableCount { inserted: 0, existing: 5 });
+    assert_eq!(store.counts().await.unwrap(), before);
+}
+
+on_both!(a_failing_batch_writes_nothing);
+async fn a_failing_batch_writes_nothing(store: &Store) {
+    let before = store.counts().await.unwrap();
+    let mut b = small_study();
+    // The last media row points at a deployment that does not exist: the foreign key
+    // fails after cameras, deployments and other media were already sent.
+    let mut orphan = b.media[0].clone();
+    orphan.id = "orphan".into();
+    orphan.deployment_id = "no-such-deployment".into();
+    b.media.push(orphan);
+    let err = store.ingest(&b, None).await.unwrap_err();
+    assert!(err.to_string().to_lowercase().contains("foreign key"), "{err}");
+    assert_eq!(store.counts().await.unwrap(), before, "nothing half-written");
+}
+
+on_both!(detection_queries_filter_by_camera_species_event_and_time);
+async fn detection_queries_filter_by_camera_species_event_and_time(store: &Store) {
+    store.ingest(&small_study(), None).await.unwrap();
+    let q = DetectionQuery {
+        camera_id: Some("CREEK-01".into()),
+        time: TimeRange { from: Some(t(100)), to: Some(t(101)) },
+        ..Default::default()
+    };
+    let ids: Vec<String> = store.detections(&q).await.unwrap().into_iter().map(|d| d.id).collect();
+    assert_eq!(ids, ["d1", "d2"], "from is inclusive, to exclusive");
+
+    let q = DetectionQuery { scientific_name: Some("Vulpes vulpes".into()), ..Default::default() };
+    let ids: Vec<String> = store.detections(&q).await.unwrap().into_iter().map(|d| d.id).collect();
+    assert_eq!(ids, ["d4"]);
+
+    let q = DetectionQuery { event_id: Some("e1".into()), limit: Some(2), ..Default::default() };
+    let ids: Vec<String> = store.detections(&q).await.unwrap().into_iter().map(|d| d.id).collect();
+    assert_eq!(ids, ["d1", "d2"]);
+
+    let q = DetectionQuery { media_id: Some("m5".into()), ..Default::default() };
+    let found = store.detections(&q).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].observation_type, ObservationType::Human);
+}
+
+on_both!(event_queries_page_newest_first);
+async fn event_queries_page_newest_first(store: &Store) {
+    store.ingest(&small_study(), None).await.unwrap();
+    let page = |offset| EventQuery { newest_first: true, limit: Some(1), offset: Some(offset), ..Default::default() };
+    assert_eq!(store.events(&page(0)).await.unwrap()[0].id, "e2");
+    assert_eq!(store.events(&page(1)).await.unwrap()[0].id, "e1");
+    assert!(store.events(&page(2)).await.unwrap().is_empty());
+    let q = EventQuery { scientific_name: Some("Odocoileus hemionus".into()), ..Default::default() };
+    let e = store.events(&q).await.unwrap();
+    assert_eq!(e.len(), 1);
+    assert_eq!(e[0].behaviours(), vec![Behaviour::Travelling, Behaviour::Vigilance]);
+    let q = EventQuery { camera_id: Some("RIDGE-02".into()), time: TimeRange { from: Some(t(0)), to: Some(t(1999)) }, ..Default::default() };
+    assert!(store.events(&q).await.unwrap().is_empty());
+}
+
+on_both!(indexes_fit_the_skills_queries);
+async fn indexes_fit_the_skills_queries(store: &Store) {
+    let names = store.indexes().await.unwrap();
+    for wanted in [
+        "detections_camera_time",
+        "detections_species_time",
+        "detections_event",
+        "events_camera_time",
+        "events_species_time",
+        "media_camera_time",
+        "deployments_camera_time",
+    ] {
+        assert!(names.iter().any(|n| n == wanted), "index {wanted} missing: {names:?}");
+    }
+    if store.backend() == Backend::Sqlite {
+        let plan = store.explain_detection_range_query().await.unwrap();
+        assert!(plan.contains("detections_camera_time"), "the per-camera range query must use the index: {plan}");
+    }
+}
+
+on_both!(import_records_are_kept_once_per_content);
+async fn import_records_are_kept_once_per_content(store: &Store) {
+    let record = ImportRecord {
+        id: "imp-1".into(),
+        kind: "megadetector".into(),
+        source: "/x/results.json".into(),
+        sha256: "ab".repeat(32),
+        imported: t(0),
+        summary: "{}".into(),
+    };
+    store.ingest(&Batch::default(), Some(&record)).await.unwrap();
+    store.ingest(&Batch::default(), Some(&record)).await.unwrap();
+    assert_eq!(store.imports().await.unwrap(), vec![record]);
+}
+
+on_both!(concurrent_writers_all_land);
+async fn concurrent_writers_all_land(store: &Store) {
+    store.ingest(&small_study(), None).await.unwrap();
+    let mut tasks = Vec::new();
+    for w in 0..4 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut b = Batch::default();
+            for i in 0..200 {
+                let mut d = small_study().detections[0].clone();
+                d.id = format!("w{w}-{i}");
+                b.detections.push(d);
+            }
+            store.ingest(&b, None).await.unwrap()
+        }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap().detections.inserted, 200);
+    }
+    assert_eq!(store.counts().await.unwrap().detections, 5 + 800);
+}
+
+#[tokio::test]
+async fn sqlite_file_is_wal_and_survives_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/data/trailmesh.db");
+    let store = Store::open(&path.display().to_string()).await.unwrap();
+    store.ingest(&small_study(), None).await.unwrap();
+    store.close().await;
+    let reopened = Store::open(&format!("sqlite://{}", path.display())).await.unwrap();
+    assert_eq!(reopened.counts().await.unwrap().detections, 5);
+    reopened.close().await;
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+    let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode").fetch_one(&pool).await.unwrap();
+    assert_eq!(mode, "wal");
+    pool.close().await;
+}
+
+#[tokio::test]
+async fn unsupported_urls_are_named() {
+    let err = Store::open("mysql://root@127.0.0.1/test").await.unwrap_err();
+    assert!(err.to_string().contains("mysql://"), "{err}");
+}

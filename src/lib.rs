@@ -1,0 +1,374 @@
+//! The `trailmesh` command: flags, configuration and the commands behind them.
+//! `main.rs` only parses flags, sets up logging and calls [`run`].
+
+pub mod config;
+mod progress;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use config::{Config, parse_utc_offset};
+use progress::Bar;
+use std::path::{Path, PathBuf};
+use trailmesh_core::camtrap_dp;
+use trailmesh_core::import::ImportSummary;
+use trailmesh_core::media_folder::{self, FolderImportOptions};
+use trailmesh_core::megadetector::{self, MdImportOptions};
+use trailmesh_core::{Store, demo};
+
+/// trailmesh: watch wildlife through trail cameras and ask questions about it, locally.
+#[derive(Debug, Parser)]
+#[command(name = "trailmesh", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command accepts, before or after the command name.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Where trailmesh keeps its database and files.
+    #[arg(long, global = true, env = "TRAILMESH_DATA_DIR", default_value = "./data", value_name = "DIR")]
+    pub data_dir: PathBuf,
+    /// Configuration file (default: configs/trailmesh.toml when present).
+    #[arg(long, global = true, env = "TRAILMESH_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Database URL, overriding the configuration: an SQLite file path or postgres://...
+    #[arg(long, global = true, value_name = "URL")]
+    pub database: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run trailmesh on this machine: open (or create) the database, seed the demo study on
+    /// first start, and serve until Ctrl-C.
+    Up(UpArgs),
+    /// Demo data: a synthetic study with known ground truth.
+    #[command(subcommand)]
+    Demo(DemoCommand),
+    /// Import a MegaDetector results file (.json), a Camtrap DP package (folder or
+    /// datapackage.json) or a folder of images/videos from an SD card.
+    Import(ImportArgs),
+    /// Export the database.
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// Show what the database holds.
+    Status,
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Address of the HTTP API (default from the configuration: 127.0.0.1:8080).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Do not seed demo data into an empty database.
+    #[arg(long)]
+    pub no_demo: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Generate the demo study into the database (idempotent: the same seed adds nothing
+    /// the second time) and write its ground truth to DATA_DIR/demo-truth.json.
+    Seed(DemoSeedArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoSeedArgs {
+    /// Random seed (same seed, same study).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Length of the study in days.
+    #[arg(long)]
+    pub days: Option<u32>,
+    /// First day of the study, YYYY-MM-DD.
+    #[arg(long)]
+    pub start: Option<String>,
+    /// Activity multiplier: 1 gives tens of thousands of events, 40 about a million.
+    #[arg(long)]
+    pub scale: Option<f64>,
+    /// Where to write the ground truth (default: DATA_DIR/demo-truth.json).
+    #[arg(long, value_name = "FILE")]
+    pub truth: Option<PathBuf>,
+}
+
+/// What kind of thing is being imported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormat {
+    /// Decide from the path: a folder with datapackage.json, a .json results file, a folder of media.
+    Auto,
+    /// MegaDetector batch output (format 1.x).
+    Megadetector,
+    /// Camtrap DP 1.0.x package.
+    CamtrapDp,
+    /// A folder of images / videos.
+    Folder,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// File or folder to import.
+    pub path: PathBuf,
+    /// What it is.
+    #[arg(long, value_enum, default_value_t = ImportFormat::Auto)]
+    pub format: ImportFormat,
+    /// Camera the media belong to (folder and MegaDetector imports; default: the folder name).
+    #[arg(long, value_name = "ID")]
+    pub camera: Option<String>,
+    /// UTC offset of the camera clocks, for times written without a zone, e.g. -06:00.
+    #[arg(long, value_name = "+HH:MM", allow_hyphen_values = true)]
+    pub utc_offset: Option<String>,
+    /// Folder holding the images named in a MegaDetector file (default: the file's folder).
+    #[arg(long, value_name = "DIR")]
+    pub media_root: Option<PathBuf>,
+    /// Drop MegaDetector detections below this confidence.
+    #[arg(long, value_name = "0..1")]
+    pub min_confidence: Option<f64>,
+    /// Folder import: skip files that are not what their name says instead of refusing all.
+    #[arg(long)]
+    pub skip_bad: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Camtrap DP 1.0.2 package (datapackage.json, deployments.csv, media.csv, observations.csv).
+    CamtrapDp {
+        /// Output folder (created if missing).
+        dir: PathBuf,
+        /// Project title written to datapackage.json.
+        #[arg(long)]
+        title: Option<String>,
+    },
+    /// MegaDetector batch output 1.6 JSON.
+    Megadetector {
+        /// Output file.
+        file: PathBuf,
+    },
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> Result<()> {
+    let mut config = Config::load(cli.global.config.as_deref())?;
+    if let Some(db) = &cli.global.database {
+        config.storage.database = Some(db.clone());
+    }
+    let data_dir = cli.global.data_dir.clone();
+    match cli.command {
+        Command::Up(args) => up(&config, &data_dir, args).await,
+        Command::Demo(DemoCommand::Seed(args)) => {
+            let store = open_store(&config, &data_dir).await?;
+            demo_seed(&store, &config, &data_dir, &args).await?;
+            store.close().await;
+            Ok(())
+        }
+        Command::Import(args) => {
+            let store = open_store(&config, &data_dir).await?;
+            let result = import(&store, &config, &args).await;
+            store.close().await;
+            let summary = result?;
+            print_summary(&summary);
+            Ok(())
+        }
+        Command::Export(cmd) => {
+            let store = open_store(&config, &data_dir).await?;
+            let result = export(&store, cmd).await;
+            store.close().await;
+            result
+        }
+        Command::Status => {
+            let store = open_store(&config, &data_dir).await?;
+            let counts = store.counts().await?;
+            println!("database: {} ({:?})", config.database_url(&data_dir), store.backend());
+            println!("{}", serde_json::to_string_pretty(&counts)?);
+            store.close().await;
+            Ok(())
+        }
+    }
+}
+
+/// Opens the configured database, creating the data directory when needed.
+pub async fn open_store(config: &Config, data_dir: &Path) -> Result<Store> {
+    let url = config.database_url(data_dir);
+    if config.storage.database.is_none() {
+        std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+    }
+    Store::open(&url)
+        .await
+        .with_context(|| format!("cannot open the database {}", redact(&url)))
+}
+
+/// Hides a password in a database URL.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+async fn up(config: &Config, data_dir: &Path, args: UpArgs) -> Result<()> {
+    let listen = args.listen.unwrap_or_else(|| config.server.listen.clone());
+    listen
+        .parse::<std::net::SocketAddr>()
+        .with_context(|| format!("--listen '{listen}' is not an address like 127.0.0.1:8080"))?;
+    let store = open_store(config, data_dir).await?;
+    let counts = store.counts().await?;
+    if counts.events == 0 && counts.media == 0 && config.demo.seed_on_first_start && !args.no_demo {
+        eprintln!("empty database: seeding the demo study (use --no-demo to skip)");
+        let seed_args = DemoSeedArgs {
+            seed: None,
+            days: None,
+            start: None,
+            scale: None,
+            truth: None,
+        };
+        demo_seed(&store, config, data_dir, &seed_args).await?;
+    }
+    let counts = store.counts().await?;
+    println!("trailmesh {} is up", env!("CARGO_PKG_VERSION"));
+    println!("  database:  {} ({:?})", redact(&config.database_url(data_dir)), store.backend());
+    println!(
+        "  holds:     {} cameras, {} deployments, {} events, {} media, {} detections",
+        counts.cameras, counts.deployments, counts.events, counts.media, counts.detections
+    );
+    println!("  API:       http://{listen} (the orchestrator, skill agents and gateway come with later releases)");
+    println!("press Ctrl-C to stop");
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    eprintln!("shutting down");
+    store.close().await;
+    Ok(())
+}
+
+async fn demo_seed(store: &Store, config: &Config, data_dir: &Path, args: &DemoSeedArgs) -> Result<()> {
+    let mut settings = config.demo.clone();
+    if let Some(s) = args.seed {
+        settings.seed = s;
+    }
+    if let Some(d) = args.days {
+        settings.days = d;
+    }
+    if let Some(s) = &args.start {
+        settings.start = s.clone();
+    }
+    if let Some(s) = args.scale {
+        settings.scale = s;
+    }
+    let cfg = settings.to_demo_config()?;
+    let bar = Bar::new();
+    let (summary, truth) = demo::seed(store, &cfg, &bar).await?;
+    let truth_path = args.truth.clone().unwrap_or_else(|| data_dir.join("demo-truth.json"));
+    if let Some(dir) = truth_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    std::fs::write(&truth_path, serde_json::to_vec_pretty(&truth)?)
+        .with_context(|| format!("cannot write {}", truth_path.display()))?;
+    print_summary(&summary);
+    println!("ground truth: {}", truth_path.display());
+    Ok(())
+}
+
+async fn import(store: &Store, config: &Config, args: &ImportArgs) -> Result<ImportSummary> {
+    let path = &args.path;
+    if !path.exists() {
+        bail!("{}: no such file or folder", path.display());
+    }
+    let format = match args.format {
+        ImportFormat::Auto => detect_format(path),
+        f => f,
+    };
+    let utc_offset_min = parse_utc_offset(args.utc_offset.as_deref().unwrap_or(&config.import.utc_offset))?;
+    let bar = Bar::new();
+    let summary = match format {
+        ImportFormat::CamtrapDp => camtrap_dp::import_package(store, path, &bar).await?,
+        ImportFormat::Megadetector => {
+            let opts = MdImportOptions {
+                camera: args.camera.clone(),
+                utc_offset_min,
+                media_root: args.media_root.clone(),
+                min_confidence: args.min_confidence.unwrap_or(config.import.min_confidence),
+            };
+            megadetector::import_file(store, path, &opts, &bar).await?
+        }
+        ImportFormat::Folder | ImportFormat::Auto => {
+            let opts = FolderImportOptions {
+                camera: args.camera.clone(),
+                utc_offset_min,
+                skip_bad: args.skip_bad,
+            };
+            media_folder::import_folder(store, path, &opts, &bar).await?
+        }
+    };
+    Ok(summary)
+}
+
+/// Guesses the format of an import path.
+pub fn detect_format(path: &Path) -> ImportFormat {
+    if path.is_dir() {
+        if path.join("datapackage.json").is_file() {
+            ImportFormat::CamtrapDp
+        } else {
+            ImportFormat::Folder
+        }
+    } else if path.file_name().is_some_and(|n| n == "datapackage.json") {
+        ImportFormat::CamtrapDp
+    } else {
+        ImportFormat::Megadetector
+    }
+}
+
+async fn export(store: &Store, cmd: ExportCommand) -> Result<()> {
+    let bar = Bar::new();
+    match cmd {
+        ExportCommand::CamtrapDp { dir, title } => {
+            let opts = camtrap_dp::ExportOptions { title, created: None };
+            let s = camtrap_dp::export_package(store, &dir, &opts, &bar).await?;
+            println!(
+                "wrote Camtrap DP 1.0.2 package {}: {} deployments, {} media, {} observations",
+                s.dir.display(),
+                s.deployments,
+                s.media,
+                s.observations
+            );
+        }
+        ExportCommand::Megadetector { file } => {
+            let n = megadetector::export_file(store, &file, &bar).await?;
+            println!("wrote MegaDetector 1.6 results {}: {n} images", file.display());
+        }
+    }
+    Ok(())
+}
+
+fn print_summary(s: &ImportSummary) {
+    let r = &s.report;
+    println!("imported {} ({})", s.source, s.kind);
+    for (name, c) in [
+        ("cameras", r.cameras),
+        ("deployments", r.deployments),
+        ("malfunctions", r.malfunctions),
+        ("species", r.species),
+        ("media", r.media),
+        ("events", r.events),
+        ("tracks", r.tracks),
+        ("detections", r.detections),
+    ] {
+        if c.inserted + c.existing > 0 {
+            println!("  {name:<13} {:>9} new {:>9} already there", c.inserted, c.existing);
+        }
+    }
+    if r.inserted() == 0 {
+        println!("  nothing new: this was imported before");
+    }
+    const SHOWN: usize = 10;
+    for w in s.warnings.iter().take(SHOWN) {
+        println!("  warning: {w}");
+    }
+    if s.warnings.len() > SHOWN {
+        println!("  ... and {} more warnings", s.warnings.len() - SHOWN);
+    }
+}
