@@ -127,8 +127,12 @@ pub fn parse_utc_offset(s: &str) -> Result<i32> {
         _ => bail!("UTC offset '{s}' must look like +02:00 or -06:00"),
     };
     let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
-    let h: i32 = h.parse().with_context(|| format!("UTC offset '{s}': hours are not a number"))?;
-    let m: i32 = m.parse().with_context(|| format!("UTC offset '{s}': minutes are not a number"))?;
+    let h: i32 = h
+        .parse()
+        .with_context(|| format!("UTC offset '{s}': hours are not a number"))?;
+    let m: i32 = m
+        .parse()
+        .with_context(|| format!("UTC offset '{s}': minutes are not a number"))?;
     if h > 14 || m > 59 {
         bail!("UTC offset '{s}' is out of range (-14:00..+14:00)");
     }
@@ -138,7 +142,8 @@ pub fn parse_utc_offset(s: &str) -> Result<i32> {
 impl Config {
     /// Reads a TOML file (errors name the file, line and key).
     pub fn from_file(path: &Path) -> Result<Config> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
         Self::from_toml(&text, std::iter::empty()).with_context(|| format!("config file {}", path.display()))
     }
 
@@ -185,24 +190,32 @@ impl Config {
     pub fn load(explicit: Option<&Path>) -> Result<Config> {
         let default_path = PathBuf::from("configs/trailmesh.toml");
         let text = match explicit {
-            Some(p) => std::fs::read_to_string(p).with_context(|| format!("cannot read config file {}", p.display()))?,
+            Some(p) => {
+                std::fs::read_to_string(p).with_context(|| format!("cannot read config file {}", p.display()))?
+            }
             None if default_path.is_file() => std::fs::read_to_string(&default_path)
                 .with_context(|| format!("cannot read config file {}", default_path.display()))?,
             None => String::new(),
         };
         let source = explicit.map(Path::to_path_buf).unwrap_or(default_path);
-        Self::from_toml(&text, std::env::vars()).with_context(|| format!("configuration ({} + environment)", source.display()))
+        Self::from_toml(&text, std::env::vars())
+            .with_context(|| format!("configuration ({} + environment)", source.display()))
     }
 
     /// Checks values serde cannot check.
     pub fn validate(&self) -> Result<()> {
-        self.server
-            .listen
-            .parse::<std::net::SocketAddr>()
-            .with_context(|| format!("server.listen '{}' is not an address like 127.0.0.1:8080", self.server.listen))?;
+        self.server.listen.parse::<std::net::SocketAddr>().with_context(|| {
+            format!(
+                "server.listen '{}' is not an address like 127.0.0.1:8080",
+                self.server.listen
+            )
+        })?;
         parse_utc_offset(&self.import.utc_offset).context("import.utc_offset")?;
         if !(0.0..=1.0).contains(&self.import.min_confidence) {
-            bail!("import.min_confidence must be in 0..1, not {}", self.import.min_confidence);
+            bail!(
+                "import.min_confidence must be in 0..1, not {}",
+                self.import.min_confidence
+            );
         }
         self.demo.to_demo_config()?;
         Ok(())
@@ -227,7 +240,10 @@ mod tests {
             "[demo]\nseed = 1\n",
             [
                 ("TRAILMESH__DEMO__SEED".to_string(), "42".to_string()),
-                ("TRAILMESH_DATABASE_URL".to_string(), "postgres://x@127.0.0.1/db".to_string()),
+                (
+                    "TRAILMESH_DATABASE_URL".to_string(),
+                    "postgres://x@127.0.0.1/db".to_string(),
+                ),
                 ("UNRELATED".to_string(), "1".to_string()),
             ],
         )

@@ -29,7 +29,13 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// Where trailmesh keeps its database and files.
-    #[arg(long, global = true, env = "TRAILMESH_DATA_DIR", default_value = "./data", value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        env = "TRAILMESH_DATA_DIR",
+        default_value = "./data",
+        value_name = "DIR"
+    )]
     pub data_dir: PathBuf,
     /// Configuration file (default: configs/trailmesh.toml when present).
     #[arg(long, global = true, env = "TRAILMESH_CONFIG", value_name = "FILE")]
@@ -191,7 +197,8 @@ pub async fn run(cli: Cli) -> Result<()> {
 pub async fn open_store(config: &Config, data_dir: &Path) -> Result<Store> {
     let url = config.database_url(data_dir);
     if config.storage.database.is_none() {
-        std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
     }
     Store::open(&url)
         .await
@@ -231,18 +238,61 @@ async fn up(config: &Config, data_dir: &Path, args: UpArgs) -> Result<()> {
         demo_seed(&store, config, data_dir, &seed_args).await?;
     }
     let counts = store.counts().await?;
+    // Listen for Ctrl-C / SIGTERM before saying we are up, so a stop request that follows
+    // the message at once is never lost.
+    let shutdown = ShutdownSignal::install()?;
     println!("trailmesh {} is up", env!("CARGO_PKG_VERSION"));
-    println!("  database:  {} ({:?})", redact(&config.database_url(data_dir)), store.backend());
+    println!(
+        "  database:  {} ({:?})",
+        redact(&config.database_url(data_dir)),
+        store.backend()
+    );
     println!(
         "  holds:     {} cameras, {} deployments, {} events, {} media, {} detections",
         counts.cameras, counts.deployments, counts.events, counts.media, counts.detections
     );
     println!("  API:       http://{listen} (the orchestrator, skill agents and gateway come with later releases)");
     println!("press Ctrl-C to stop");
-    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    shutdown.wait().await;
     eprintln!("shutting down");
     store.close().await;
     Ok(())
+}
+
+/// Ctrl-C (SIGINT) or SIGTERM, registered when installed rather than when first awaited.
+struct ShutdownSignal {
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignal {
+    fn install() -> Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(ShutdownSignal {
+                interrupt: signal(SignalKind::interrupt()).context("installing the Ctrl-C handler")?,
+                terminate: signal(SignalKind::terminate()).context("installing the SIGTERM handler")?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(ShutdownSignal {})
+    }
+
+    async fn wait(mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = &mut self;
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }
 
 async fn demo_seed(store: &Store, config: &Config, data_dir: &Path, args: &DemoSeedArgs) -> Result<()> {
@@ -266,8 +316,14 @@ async fn demo_seed(store: &Store, config: &Config, data_dir: &Path, args: &DemoS
     if let Some(dir) = truth_path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    std::fs::write(&truth_path, serde_json::to_vec_pretty(&truth)?)
-        .with_context(|| format!("cannot write {}", truth_path.display()))?;
+    // Pretty for the standard study (people read it); compact for benchmark sizes, where
+    // the per-event list runs to hundreds of megabytes.
+    let bytes = if cfg.scale <= 2.0 {
+        serde_json::to_vec_pretty(&truth)?
+    } else {
+        serde_json::to_vec(&truth)?
+    };
+    std::fs::write(&truth_path, bytes).with_context(|| format!("cannot write {}", truth_path.display()))?;
     print_summary(&summary);
     println!("ground truth: {}", truth_path.display());
     Ok(())

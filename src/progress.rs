@@ -25,13 +25,17 @@ impl Progress for Bar {
         }
         let bar = if total > 0 {
             ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr()).with_style(
-                ProgressStyle::with_template("{msg:32} [{bar:40.cyan/blue}] {human_pos}/{human_len} ({per_sec}, eta {eta})")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> "),
+                ProgressStyle::with_template(
+                    "{msg:32} [{bar:40.cyan/blue}] {human_pos}/{human_len} ({per_sec}, eta {eta})",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
             )
         } else {
-            ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
-                .with_style(ProgressStyle::with_template("{spinner} {msg} {human_pos}").unwrap_or_else(|_| ProgressStyle::default_spinner()))
+            ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()).with_style(
+                ProgressStyle::with_template("{spinner} {msg} {human_pos}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            )
         };
         bar.set_message(name.to_string());
         *slot = Some(bar);

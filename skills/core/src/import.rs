@@ -206,7 +206,10 @@ pub(crate) async fn place_media(
     for camera_id in cameras {
         let camera = store.camera(&camera_id).await?;
         let existing = store.deployments(Some(&camera_id)).await?;
-        let (lat, lon) = camera.as_ref().map(|c| (c.latitude, c.longitude)).unwrap_or((None, None));
+        let (lat, lon) = camera
+            .as_ref()
+            .map(|c| (c.latitude, c.longitude))
+            .unwrap_or((None, None));
         if camera.is_none() {
             new_cameras.push(Camera::new(camera_id.clone(), camera_id.clone()));
         }
@@ -224,7 +227,8 @@ pub(crate) async fn place_media(
         let start = leftovers.iter().map(|&i| media[i].timestamp).min().unwrap_or_default();
         let end = leftovers.iter().map(|&i| media[i].timestamp).max().unwrap_or_default();
         let local = start.with_timezone(
-            &chrono::FixedOffset::east_opt(utc_offset_min * 60).unwrap_or(chrono::FixedOffset::east_opt(0).expect("zero")),
+            &chrono::FixedOffset::east_opt(utc_offset_min * 60)
+                .unwrap_or(chrono::FixedOffset::east_opt(0).expect("zero")),
         );
         let mut id = format!("dep-{camera_id}-{}", local.format("%Y%m%d"));
         if existing.iter().any(|d| d.id == id) {
@@ -256,7 +260,10 @@ pub(crate) async fn place_media(
             comments: Some("created by import from media timestamps".to_string()),
         });
     }
-    let by_media: BTreeMap<&str, &str> = media.iter().map(|m| (m.id.as_str(), m.deployment_id.as_str())).collect();
+    let by_media: BTreeMap<&str, &str> = media
+        .iter()
+        .map(|m| (m.id.as_str(), m.deployment_id.as_str()))
+        .collect();
     for d in detections.iter_mut() {
         if let Some(dep) = by_media.get(d.media_id.as_str()) {
             d.deployment_id = (*dep).to_string();
@@ -273,8 +280,16 @@ pub fn parse_camera_datetime(s: &str, utc_offset_min: i32) -> Option<(crate::mod
         return Some((t, true));
     }
     let s = s.trim();
-    let formats = ["%Y:%m:%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"];
-    let naive = formats.iter().find_map(|f| chrono::NaiveDateTime::parse_from_str(s, f).ok())?;
+    let formats = [
+        "%Y:%m:%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+    ];
+    let naive = formats
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(s, f).ok())?;
     let offset = chrono::FixedOffset::east_opt(utc_offset_min * 60)?;
     let local = naive.and_local_timezone(offset).single()?;
     Some((crate::model::truncate_ms(local.with_timezone(&chrono::Utc)), false))

@@ -21,7 +21,7 @@ pub mod import;
 
 pub use import::{ImportError, ImportSummary, InputError, NoProgress, Progress};
 pub mod camtrap_dp;
+pub mod demo;
 pub mod media_folder;
 pub mod megadetector;
-pub mod demo;
 pub mod solar;

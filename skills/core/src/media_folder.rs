@@ -36,7 +36,14 @@ pub async fn import_folder(
     progress: &dyn Progress,
 ) -> Result<ImportSummary, ImportError> {
     let (mut batch, warnings, sha) = scan_folder(dir, opts, progress)?;
-    let (cameras, deployments) = place_media(store, &mut batch.media, &mut batch.detections, opts.utc_offset_min, &Default::default()).await?;
+    let (cameras, deployments) = place_media(
+        store,
+        &mut batch.media,
+        &mut batch.detections,
+        opts.utc_offset_min,
+        &Default::default(),
+    )
+    .await?;
     batch.cameras = cameras;
     batch.deployments = deployments;
     commit(store, "media-folder", dir, sha, &batch, warnings, progress).await
@@ -81,7 +88,11 @@ pub fn scan_folder(
     let mut fingerprint = String::new();
     for path in &files {
         progress.advance(1);
-        let rel = path.strip_prefix(dir).unwrap_or(path).to_string_lossy().replace('\\', "/");
+        let rel = path
+            .strip_prefix(dir)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .replace('\\', "/");
         let media_type = media_type_of(&rel);
         if let Err(message) = check_magic(path, media_type) {
             let err = InputError::file(path, message);
@@ -93,11 +104,16 @@ pub fn scan_folder(
             continue;
         }
         let Some((timestamp, source)) = media_timestamp(path, opts.utc_offset_min) else {
-            errors.push(InputError::file(path, "cannot tell when this file was taken (no EXIF time, no date in the name, no modification time)"));
+            errors.push(InputError::file(
+                path,
+                "cannot tell when this file was taken (no EXIF time, no date in the name, no modification time)",
+            ));
             continue;
         };
         if source == TimestampSource::FileModified {
-            warnings.push(format!("{rel}: no EXIF time or date in the name; used the file's modification time"));
+            warnings.push(format!(
+                "{rel}: no EXIF time or date in the name; used the file's modification time"
+            ));
         }
         let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or_default();
         fingerprint.push_str(&format!("{rel}\t{size}\t{}\n", to_ms(timestamp)));
@@ -107,7 +123,11 @@ pub fn scan_folder(
             camera_id: camera_id.clone(),
             timestamp,
             timestamp_source: source,
-            file_path: path.canonicalize().unwrap_or_else(|_| path.clone()).display().to_string(),
+            file_path: path
+                .canonicalize()
+                .unwrap_or_else(|_| path.clone())
+                .display()
+                .to_string(),
             file_name: path.file_name().map(|s| s.to_string_lossy().into_owned()),
             media_type: media_type.to_string(),
             capture_method: Some(CaptureMethod::ActivityDetection),
@@ -125,7 +145,11 @@ pub fn scan_folder(
         });
     }
     if batch.media.is_empty() {
-        return Err(InputError::file(dir, "no image or video files found (looked for .jpg, .jpeg, .png, .tif, .mp4, .mov, .avi, ...)").into());
+        return Err(InputError::file(
+            dir,
+            "no image or video files found (looked for .jpg, .jpeg, .png, .tif, .mp4, .mov, .avi, ...)",
+        )
+        .into());
     }
     Ok((batch, warnings, sha256_hex(fingerprint.as_bytes())))
 }
@@ -155,19 +179,22 @@ fn exif_time(path: &Path, utc_offset_min: i32) -> Option<Timestamp> {
     let field = exif
         .get_field(exif::Tag::DateTimeOriginal, exif::In::PRIMARY)
         .or_else(|| exif.get_field(exif::Tag::DateTime, exif::In::PRIMARY))?;
-    let exif::Value::Ascii(ref v) = field.value else { return None };
+    let exif::Value::Ascii(ref v) = field.value else {
+        return None;
+    };
     let mut dt = exif::DateTime::from_ascii(v.first()?).ok()?;
-    if let Some(off) = exif.get_field(exif::Tag::OffsetTimeOriginal, exif::In::PRIMARY) {
-        if let exif::Value::Ascii(ref o) = off.value {
-            if let Some(o) = o.first() {
-                let _ = dt.parse_offset(o);
-            }
-        }
+    if let Some(off) = exif.get_field(exif::Tag::OffsetTimeOriginal, exif::In::PRIMARY)
+        && let exif::Value::Ascii(ref o) = off.value
+        && let Some(o) = o.first()
+    {
+        let _ = dt.parse_offset(o);
     }
     let offset_min = dt.offset.map(i32::from).unwrap_or(utc_offset_min);
     let date = NaiveDate::from_ymd_opt(i32::from(dt.year), u32::from(dt.month), u32::from(dt.day))?;
     let naive = date.and_hms_opt(u32::from(dt.hour), u32::from(dt.minute), u32::from(dt.second))?;
-    let local = FixedOffset::east_opt(offset_min * 60)?.from_local_datetime(&naive).single()?;
+    let local = FixedOffset::east_opt(offset_min * 60)?
+        .from_local_datetime(&naive)
+        .single()?;
     Some(local.with_timezone(&Utc))
 }
 
@@ -220,7 +247,9 @@ pub fn time_from_name(name: &str, utc_offset_min: i32) -> Option<Timestamp> {
         let Some(naive) = NaiveDate::from_ymd_opt(y as i32, mo, d).and_then(|d| d.and_hms_opt(h, mi, s)) else {
             continue;
         };
-        let local = FixedOffset::east_opt(utc_offset_min * 60)?.from_local_datetime(&naive).single()?;
+        let local = FixedOffset::east_opt(utc_offset_min * 60)?
+            .from_local_datetime(&naive)
+            .single()?;
         return Some(local.with_timezone(&Utc));
     }
     None
@@ -239,7 +268,9 @@ fn check_magic(path: &Path, media_type: &str) -> Result<(), String> {
         "image/tiff" => head.starts_with(b"II*\0") || head.starts_with(b"MM\0*"),
         "image/bmp" => head.starts_with(b"BM"),
         "image/webp" | "video/x-msvideo" => head.starts_with(b"RIFF"),
-        "video/mp4" | "video/quicktime" | "video/3gpp" => head.get(4..8).is_some_and(|t| t == b"ftyp" || t == b"mdat" || t == b"moov" || t == b"wide"),
+        "video/mp4" | "video/quicktime" | "video/3gpp" => head
+            .get(4..8)
+            .is_some_and(|t| t == b"ftyp" || t == b"mdat" || t == b"moov" || t == b"wide"),
         "video/x-matroska" | "video/webm" => head.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]),
         _ => true,
     };
@@ -248,8 +279,15 @@ fn check_magic(path: &Path, media_type: &str) -> Result<(), String> {
     } else if n == 0 {
         Err(format!("the file is empty, not {media_type}"))
     } else {
-        let shown: String = head.iter().take(8).map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ");
-        Err(format!("the name says {media_type} but the content is not (it starts with {shown})"))
+        let shown: String = head
+            .iter()
+            .take(8)
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        Err(format!(
+            "the name says {media_type} but the content is not (it starts with {shown})"
+        ))
     }
 }
 
@@ -265,6 +303,9 @@ mod tests {
         assert_eq!(format_with_offset(t, 0), "2024-05-01T06:12:00+00:00");
         assert!(time_from_name("RCNX0001.JPG", 0).is_none());
         assert!(time_from_name("IMG_0001.JPG", 0).is_none());
-        assert!(time_from_name("IMG_20241399_061200.JPG", 0).is_none(), "month 13 is no date");
+        assert!(
+            time_from_name("IMG_20241399_061200.JPG", 0).is_none(),
+            "month 13 is no date"
+        );
     }
 }

@@ -18,7 +18,9 @@
 //! with offset) and `camera`, which readers of the format ignore and our importer uses, so an
 //! exported file imports back to the same media and detections.
 
-use crate::import::{ImportError, ImportSummary, InputError, Progress, commit, parse_camera_datetime, place_media, sha256_hex};
+use crate::import::{
+    ImportError, ImportSummary, InputError, Progress, commit, parse_camera_datetime, place_media, sha256_hex,
+};
 use crate::media_folder::media_timestamp;
 use crate::model::*;
 use crate::store::{Batch, DetectionQuery, MediaQuery, Store};
@@ -108,6 +110,10 @@ pub struct MdDetection {
     pub frame_number: Option<i64>,
 }
 
+/// What [`parse`] returns: media and detections, warnings, and the clock offset of each
+/// camera whose times carry a zone.
+pub type Parsed = (Batch, Vec<String>, BTreeMap<String, i32>);
+
 /// Options for [`import_file`].
 #[derive(Debug, Clone, Default)]
 pub struct MdImportOptions {
@@ -131,7 +137,14 @@ pub async fn import_file(
     let bytes = crate::import::read_file(path)?;
     let sha = sha256_hex(&bytes);
     let (mut batch, warnings, offsets) = parse(path, &bytes, opts, progress)?;
-    let (cameras, deployments) = place_media(store, &mut batch.media, &mut batch.detections, opts.utc_offset_min, &offsets).await?;
+    let (cameras, deployments) = place_media(
+        store,
+        &mut batch.media,
+        &mut batch.detections,
+        opts.utc_offset_min,
+        &offsets,
+    )
+    .await?;
     batch.cameras = cameras;
     batch.deployments = deployments;
     commit(store, "megadetector", path, sha, &batch, warnings, progress).await
@@ -145,10 +158,9 @@ pub fn parse(
     bytes: &[u8],
     opts: &MdImportOptions,
     progress: &dyn Progress,
-) -> Result<(Batch, Vec<String>, BTreeMap<String, i32>), ImportError> {
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        InputError::file(path, format!("not a MegaDetector results file: not UTF-8 text ({e})"))
-    })?;
+) -> Result<Parsed, ImportError> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| InputError::file(path, format!("not a MegaDetector results file: not UTF-8 text ({e})")))?;
     let mut de = serde_json::Deserializer::from_str(text);
     let file: MdFile = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let inner = e.inner();
@@ -169,7 +181,10 @@ pub fn parse(
     if !file.info.format_version.starts_with("1.") {
         return Err(InputError::file(
             path,
-            format!("format_version '{}' is not supported; expected 1.x (we write {FORMAT_VERSION})", file.info.format_version),
+            format!(
+                "format_version '{}' is not supported; expected 1.x (we write {FORMAT_VERSION})",
+                file.info.format_version
+            ),
         )
         .with_field("info.format_version")
         .into());
@@ -202,7 +217,10 @@ pub fn parse(
         progress.advance(1);
         let field = |f: &str| format!("images[{idx}].{f}");
         if let Some(failure) = &image.failure {
-            warnings.push(format!("{}: skipped, the detector failed on it ({failure})", image.file));
+            warnings.push(format!(
+                "{}: skipped, the detector failed on it ({failure})",
+                image.file
+            ));
             continue;
         }
         let camera_id = opts
@@ -220,10 +238,8 @@ pub fn parse(
         let (timestamp, source) = match &image.datetime {
             Some(dt) => match parse_camera_datetime(dt, opts.utc_offset_min) {
                 Some((t, zoned)) => {
-                    if zoned {
-                        if let Ok((_, off)) = parse_zoned(dt) {
-                            offsets.entry(camera_id.clone()).or_insert(off);
-                        }
+                    if zoned && let Ok((_, off)) = parse_zoned(dt) {
+                        offsets.entry(camera_id.clone()).or_insert(off);
                     }
                     (t, TimestampSource::Imported)
                 }
@@ -232,7 +248,9 @@ pub fn parse(
                         file: path.to_path_buf(),
                         line: locate(&image.file, None),
                         field: Some(field("datetime")),
-                        message: format!("'{dt}' is not a datetime (expected ISO 8601, e.g. 2024-05-01T06:12:00-06:00)"),
+                        message: format!(
+                            "'{dt}' is not a datetime (expected ISO 8601, e.g. 2024-05-01T06:12:00-06:00)"
+                        ),
                     });
                     continue;
                 }
@@ -240,7 +258,10 @@ pub fn parse(
             None => match media_timestamp(&root.join(&image.file), opts.utc_offset_min) {
                 Some((t, src)) => {
                     if src == TimestampSource::FileModified {
-                        warnings.push(format!("{}: no EXIF time or date in the name; used the file's modification time", image.file));
+                        warnings.push(format!(
+                            "{}: no EXIF time or date in the name; used the file's modification time",
+                            image.file
+                        ));
                     }
                     (t, src)
                 }
@@ -268,7 +289,9 @@ pub fn parse(
             timestamp,
             timestamp_source: source,
             file_path: image.file.clone(),
-            file_name: Path::new(&image.file).file_name().map(|s| s.to_string_lossy().into_owned()),
+            file_name: Path::new(&image.file)
+                .file_name()
+                .map(|s| s.to_string_lossy().into_owned()),
             media_type: media_type_of(&image.file).to_string(),
             capture_method: Some(CaptureMethod::ActivityDetection),
             file_public: false,
@@ -340,7 +363,9 @@ pub fn parse(
             };
             let frame_number = if is_video { d.frame_number } else { None };
             let ts = match (frame_number, image.frame_rate) {
-                (Some(f), Some(rate)) if rate > 0.0 => timestamp + chrono::Duration::milliseconds((f as f64 * 1000.0 / rate) as i64),
+                (Some(f), Some(rate)) if rate > 0.0 => {
+                    timestamp + chrono::Duration::milliseconds((f as f64 * 1000.0 / rate) as i64)
+                }
                 _ => timestamp,
             };
             batch.detections.push(Detection {
@@ -365,7 +390,11 @@ pub fn parse(
                 confidence: Some(d.conf),
                 bbox,
                 classification_method: Some(ClassificationMethod::Machine),
-                classified_by: if probability.is_some() { classifier.clone() } else { classified_by.clone() },
+                classified_by: if probability.is_some() {
+                    classifier.clone()
+                } else {
+                    classified_by.clone()
+                },
                 classification_probability: probability,
                 event_id: None,
                 track_id: None,
@@ -451,10 +480,10 @@ fn offset_of_image(text: &str, file: &str) -> Option<usize> {
     while let Some(pos) = text[from..].find(&needle) {
         let at = from + pos;
         let before = text[..at].trim_end();
-        if let Some(key) = before.strip_suffix(':') {
-            if key.trim_end().ends_with("\"file\"") {
-                return Some(at);
-            }
+        if let Some(key) = before.strip_suffix(':')
+            && key.trim_end().ends_with("\"file\"")
+        {
+            return Some(at);
         }
         from = at + needle.len();
     }
@@ -474,7 +503,10 @@ fn line_of_image(text: &str, file: &str, detection: Option<usize>) -> Option<u64
     // The image's detections follow its "detections" key; count "category" keys from there
     // (stopping at the next image's "file" key).
     let start = at + text[at..].find("\"detections\"")?;
-    let end = text[at + 1..].find("\"file\"").map(|e| at + 1 + e).unwrap_or(text.len());
+    let end = text[at + 1..]
+        .find("\"file\"")
+        .map(|e| at + 1 + e)
+        .unwrap_or(text.len());
     let mut from = start;
     for i in 0..=n {
         let pos = from + text[from..end].find("\"category\"")?;
@@ -512,13 +544,15 @@ pub async fn export(store: &Store, progress: &dyn Progress) -> Result<MdFile, Im
                 continue;
             };
             let Some(category) = category else { continue };
-            if let Some(by) = &d.classified_by {
-                if d.classification_probability.is_none() {
-                    detectors.insert(by.clone());
-                }
+            if let Some(by) = &d.classified_by
+                && d.classification_probability.is_none()
+            {
+                detectors.insert(by.clone());
             }
             let classifications = match (&d.scientific_name, d.classification_probability) {
-                (Some(name), p) => class_ids.get(name).map(|id| vec![(id.clone(), round6(p.unwrap_or(1.0)))]),
+                (Some(name), p) => class_ids
+                    .get(name)
+                    .map(|id| vec![(id.clone(), round6(p.unwrap_or(1.0)))]),
                 _ => None,
             };
             out.push(MdDetection {
@@ -599,7 +633,8 @@ mod tests {
 
     #[test]
     fn speciesnet_labels_become_binomials() {
-        let (n, c) = species_from_label("5c7ce479;mammalia;cetartiodactyla;cervidae;odocoileus;virginianus;white-tailed deer");
+        let (n, c) =
+            species_from_label("5c7ce479;mammalia;cetartiodactyla;cervidae;odocoileus;virginianus;white-tailed deer");
         assert_eq!(n, "Odocoileus virginianus");
         assert_eq!(c.as_deref(), Some("white-tailed deer"));
         let (n, _) = species_from_label("abc;mammalia;carnivora;canidae;;;canine family");

@@ -308,12 +308,11 @@ impl Store {
         } else if url == "sqlite::memory:" {
             let opts = SqliteConnectOptions::from_str(url)?;
             // One connection: every connection to :memory: is its own database.
-            let pool = SqlitePoolOptions::new()
-                .max_connections(1)
-                .connect_with(opts)
-                .await?;
+            let pool = SqlitePoolOptions::new().max_connections(1).connect_with(opts).await?;
             SQLITE_MIGRATIONS.run(&pool).await?;
-            Ok(Store { pool: Pool::Sqlite(pool) })
+            Ok(Store {
+                pool: Pool::Sqlite(pool),
+            })
         } else if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
             Self::open_sqlite_file(Path::new(path)).await
         } else if url.contains("://") {
@@ -340,12 +339,11 @@ impl Store {
             .busy_timeout(Duration::from_secs(10))
             .pragma("cache_size", "-65536")
             .pragma("temp_store", "memory");
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(opts)
-            .await?;
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
         SQLITE_MIGRATIONS.run(&pool).await?;
-        Ok(Store { pool: Pool::Sqlite(pool) })
+        Ok(Store {
+            pool: Pool::Sqlite(pool),
+        })
     }
 
     /// Opens a PostgreSQL database with explicit options and applies migrations.
@@ -356,7 +354,9 @@ impl Store {
             .connect_with(opts)
             .await?;
         POSTGRES_MIGRATIONS.run(&pool).await?;
-        Ok(Store { pool: Pool::Postgres(pool) })
+        Ok(Store {
+            pool: Pool::Postgres(pool),
+        })
     }
 
     /// Which backend this store uses.
@@ -377,13 +377,12 @@ impl Store {
     pub async fn ingest(&self, batch: &Batch, record: Option<&ImportRecord>) -> StoreResult<IngestReport> {
         on_pool!(self, |pool, DB| {
             let mut tx = pool.begin().await?;
-            let mut report = IngestReport::default();
-            report.species = insert_chunks!(DB, tx, &batch.species, SPECIES_INSERT, |b, s| {
+            let species = insert_chunks!(DB, tx, &batch.species, SPECIES_INSERT, |b, s| {
                 b.push_bind(s.scientific_name.clone())
                     .push_bind(s.common_name.clone())
                     .push_bind(s.taxon_rank.clone());
             });
-            report.cameras = insert_chunks!(DB, tx, &batch.cameras, CAMERA_INSERT, |b, c| {
+            let cameras = insert_chunks!(DB, tx, &batch.cameras, CAMERA_INSERT, |b, c| {
                 b.push_bind(c.id.clone())
                     .push_bind(c.name.clone())
                     .push_bind(c.latitude)
@@ -399,7 +398,7 @@ impl Store {
                     .push_bind(c.battery_pct)
                     .push_bind(c.notes.clone());
             });
-            report.deployments = insert_chunks!(DB, tx, &batch.deployments, DEPLOYMENT_INSERT, |b, d| {
+            let deployments = insert_chunks!(DB, tx, &batch.deployments, DEPLOYMENT_INSERT, |b, d| {
                 b.push_bind(d.id.clone())
                     .push_bind(d.camera_id.clone())
                     .push_bind(d.location_id.clone())
@@ -421,14 +420,14 @@ impl Store {
                     .push_bind(d.tags.clone())
                     .push_bind(d.comments.clone());
             });
-            report.malfunctions = insert_chunks!(DB, tx, &batch.malfunctions, MALFUNCTION_INSERT, |b, m| {
+            let malfunctions = insert_chunks!(DB, tx, &batch.malfunctions, MALFUNCTION_INSERT, |b, m| {
                 b.push_bind(m.id.clone())
                     .push_bind(m.deployment_id.clone())
                     .push_bind(to_ms(m.start))
                     .push_bind(to_ms(m.end))
                     .push_bind(m.reason.clone());
             });
-            report.media = insert_chunks!(DB, tx, &batch.media, MEDIA_INSERT, |b, m| {
+            let media = insert_chunks!(DB, tx, &batch.media, MEDIA_INSERT, |b, m| {
                 b.push_bind(m.id.clone())
                     .push_bind(m.deployment_id.clone())
                     .push_bind(m.camera_id.clone())
@@ -443,7 +442,7 @@ impl Store {
                     .push_bind(m.frame_rate)
                     .push_bind(m.comments.clone());
             });
-            report.events = insert_chunks!(DB, tx, &batch.events, EVENT_INSERT, |b, e| {
+            let events = insert_chunks!(DB, tx, &batch.events, EVENT_INSERT, |b, e| {
                 b.push_bind(e.id.clone())
                     .push_bind(e.deployment_id.clone())
                     .push_bind(e.camera_id.clone())
@@ -462,7 +461,7 @@ impl Store {
                     .push_bind(e.best_media_id.clone())
                     .push_bind(e.description.clone());
             });
-            report.tracks = insert_chunks!(DB, tx, &batch.tracks, TRACK_INSERT, |b, t| {
+            let tracks = insert_chunks!(DB, tx, &batch.tracks, TRACK_INSERT, |b, t| {
                 b.push_bind(t.id.clone())
                     .push_bind(t.event_id.clone())
                     .push_bind(t.camera_id.clone())
@@ -474,7 +473,7 @@ impl Store {
                     .push_bind(t.speed)
                     .push_bind(t.frames);
             });
-            report.detections = insert_chunks!(DB, tx, &batch.detections, DETECTION_INSERT, |b, d| {
+            let detections = insert_chunks!(DB, tx, &batch.detections, DETECTION_INSERT, |b, d| {
                 b.push_bind(d.id.clone())
                     .push_bind(d.media_id.clone())
                     .push_bind(d.camera_id.clone())
@@ -513,7 +512,16 @@ impl Store {
                 .await?;
             }
             tx.commit().await?;
-            Ok(report)
+            Ok(IngestReport {
+                species,
+                cameras,
+                deployments,
+                malfunctions,
+                media,
+                events,
+                tracks,
+                detections,
+            })
         })
     }
 
@@ -597,9 +605,7 @@ impl Store {
     /// Malfunction windows, optionally of one deployment, ordered by deployment and start.
     pub async fn malfunctions(&self, deployment_id: Option<&str>) -> StoreResult<Vec<Malfunction>> {
         let rows: Vec<MalfunctionRow> = on_pool!(self, |pool, DB| {
-            let mut q = QueryBuilder::<DB>::new(
-                "SELECT id, deployment_id, start_ms, end_ms, reason FROM malfunctions",
-            );
+            let mut q = QueryBuilder::<DB>::new("SELECT id, deployment_id, start_ms, end_ms, reason FROM malfunctions");
             if let Some(d) = deployment_id {
                 q.push(" WHERE deployment_id = ").push_bind(d.to_string());
             }
@@ -835,17 +841,22 @@ const MEDIA_COLUMNS: &str = "id, deployment_id, camera_id, ts_ms, timestamp_sour
 const EVENT_INSERT: &str = "INSERT INTO events (id, deployment_id, camera_id, start_ms, end_ms, observation_type, scientific_name, count, life_stage, sex, behavior, individual_id, classification_method, classified_by, classification_probability, best_media_id, description) ";
 const EVENT_COLUMNS: &str = "id, deployment_id, camera_id, start_ms, end_ms, observation_type, scientific_name, count, life_stage, sex, behavior, individual_id, classification_method, classified_by, classification_probability, best_media_id, description";
 const TRACK_INSERT: &str = "INSERT INTO tracks (id, event_id, camera_id, start_ms, end_ms, scientific_name, individual_id, heading_deg, speed, frames) ";
-const TRACK_COLUMNS: &str = "id, event_id, camera_id, start_ms, end_ms, scientific_name, individual_id, heading_deg, speed, frames";
+const TRACK_COLUMNS: &str =
+    "id, event_id, camera_id, start_ms, end_ms, scientific_name, individual_id, heading_deg, speed, frames";
 const DETECTION_INSERT: &str = "INSERT INTO detections (id, media_id, camera_id, deployment_id, ts_ms, frame_number, observation_type, scientific_name, count, life_stage, sex, behavior, individual_id, confidence, bbox_x, bbox_y, bbox_w, bbox_h, classification_method, classified_by, classification_probability, event_id, track_id) ";
 const DETECTION_COLUMNS: &str = "id, media_id, camera_id, deployment_id, ts_ms, frame_number, observation_type, scientific_name, count, life_stage, sex, behavior, individual_id, confidence, bbox_x, bbox_y, bbox_w, bbox_h, classification_method, classified_by, classification_probability, event_id, track_id";
 
 fn parse_opt<T: FromStr<Err = String>>(table: &str, column: &str, v: Option<String>) -> StoreResult<Option<T>> {
-    v.map(|s| s.parse::<T>().map_err(|e| StoreError::Corrupt(format!("{table}.{column}: {e}"))))
-        .transpose()
+    v.map(|s| {
+        s.parse::<T>()
+            .map_err(|e| StoreError::Corrupt(format!("{table}.{column}: {e}")))
+    })
+    .transpose()
 }
 
 fn parse_req<T: FromStr<Err = String>>(table: &str, column: &str, v: String) -> StoreResult<T> {
-    v.parse::<T>().map_err(|e| StoreError::Corrupt(format!("{table}.{column}: {e}")))
+    v.parse::<T>()
+        .map_err(|e| StoreError::Corrupt(format!("{table}.{column}: {e}")))
 }
 
 #[derive(FromRow)]

@@ -32,7 +32,13 @@ on_both!(everything_written_reads_back_equal);
 async fn everything_written_reads_back_equal(store: &Store) {
     let b = small_study();
     let report = store.ingest(&b, None).await.unwrap();
-    assert_eq!(report.detections, TableCount { inserted: 5, existing: 0 });
+    assert_eq!(
+        report.detections,
+        TableCount {
+            inserted: 5,
+            existing: 0
+        }
+    );
     assert_eq!(report.inserted(), b.len() as u64);
 
     assert_eq!(store.species().await.unwrap(), b.species);
@@ -42,7 +48,10 @@ async fn everything_written_reads_back_equal(store: &Store) {
     assert_eq!(store.media(&MediaQuery::default()).await.unwrap(), b.media);
     assert_eq!(store.events(&EventQuery::default()).await.unwrap(), b.events);
     assert_eq!(store.tracks(None).await.unwrap(), b.tracks);
-    assert_eq!(store.detections(&DetectionQuery::default()).await.unwrap(), b.detections);
+    assert_eq!(
+        store.detections(&DetectionQuery::default()).await.unwrap(),
+        b.detections
+    );
     assert_eq!(store.camera("CREEK-01").await.unwrap().as_ref(), b.cameras.first());
     assert_eq!(store.camera("nope").await.unwrap(), None);
 }
@@ -54,7 +63,13 @@ async fn ingesting_twice_adds_nothing(store: &Store) {
     let before = store.counts().await.unwrap();
     let again = store.ingest(&b, None).await.unwrap();
     assert_eq!(again.inserted(), 0);
-    assert_eq!(again.detections, TableCount { inserted: 0, existing: 5 });
+    assert_eq!(
+        again.detections,
+        TableCount {
+            inserted: 0,
+            existing: 5
+        }
+    );
     assert_eq!(store.counts().await.unwrap(), before);
 }
 
@@ -78,21 +93,34 @@ async fn detection_queries_filter_by_camera_species_event_and_time(store: &Store
     store.ingest(&small_study(), None).await.unwrap();
     let q = DetectionQuery {
         camera_id: Some("CREEK-01".into()),
-        time: TimeRange { from: Some(t(100)), to: Some(t(101)) },
+        time: TimeRange {
+            from: Some(t(100)),
+            to: Some(t(101)),
+        },
         ..Default::default()
     };
     let ids: Vec<String> = store.detections(&q).await.unwrap().into_iter().map(|d| d.id).collect();
     assert_eq!(ids, ["d1", "d2"], "from is inclusive, to exclusive");
 
-    let q = DetectionQuery { scientific_name: Some("Vulpes vulpes".into()), ..Default::default() };
+    let q = DetectionQuery {
+        scientific_name: Some("Vulpes vulpes".into()),
+        ..Default::default()
+    };
     let ids: Vec<String> = store.detections(&q).await.unwrap().into_iter().map(|d| d.id).collect();
     assert_eq!(ids, ["d4"]);
 
-    let q = DetectionQuery { event_id: Some("e1".into()), limit: Some(2), ..Default::default() };
+    let q = DetectionQuery {
+        event_id: Some("e1".into()),
+        limit: Some(2),
+        ..Default::default()
+    };
     let ids: Vec<String> = store.detections(&q).await.unwrap().into_iter().map(|d| d.id).collect();
     assert_eq!(ids, ["d1", "d2"]);
 
-    let q = DetectionQuery { media_id: Some("m5".into()), ..Default::default() };
+    let q = DetectionQuery {
+        media_id: Some("m5".into()),
+        ..Default::default()
+    };
     let found = store.detections(&q).await.unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].observation_type, ObservationType::Human);
@@ -101,15 +129,30 @@ async fn detection_queries_filter_by_camera_species_event_and_time(store: &Store
 on_both!(event_queries_page_newest_first);
 async fn event_queries_page_newest_first(store: &Store) {
     store.ingest(&small_study(), None).await.unwrap();
-    let page = |offset| EventQuery { newest_first: true, limit: Some(1), offset: Some(offset), ..Default::default() };
+    let page = |offset| EventQuery {
+        newest_first: true,
+        limit: Some(1),
+        offset: Some(offset),
+        ..Default::default()
+    };
     assert_eq!(store.events(&page(0)).await.unwrap()[0].id, "e2");
     assert_eq!(store.events(&page(1)).await.unwrap()[0].id, "e1");
     assert!(store.events(&page(2)).await.unwrap().is_empty());
-    let q = EventQuery { scientific_name: Some("Odocoileus hemionus".into()), ..Default::default() };
+    let q = EventQuery {
+        scientific_name: Some("Odocoileus hemionus".into()),
+        ..Default::default()
+    };
     let e = store.events(&q).await.unwrap();
     assert_eq!(e.len(), 1);
     assert_eq!(e[0].behaviours(), vec![Behaviour::Travelling, Behaviour::Vigilance]);
-    let q = EventQuery { camera_id: Some("RIDGE-02".into()), time: TimeRange { from: Some(t(0)), to: Some(t(1999)) }, ..Default::default() };
+    let q = EventQuery {
+        camera_id: Some("RIDGE-02".into()),
+        time: TimeRange {
+            from: Some(t(0)),
+            to: Some(t(1999)),
+        },
+        ..Default::default()
+    };
     assert!(store.events(&q).await.unwrap().is_empty());
 }
 
@@ -129,7 +172,10 @@ async fn indexes_fit_the_skills_queries(store: &Store) {
     }
     if store.backend() == Backend::Sqlite {
         let plan = store.explain_detection_range_query().await.unwrap();
-        assert!(plan.contains("detections_camera_time"), "the per-camera range query must use the index: {plan}");
+        assert!(
+            plan.contains("detections_camera_time"),
+            "the per-camera range query must use the index: {plan}"
+        );
     }
 }
 
@@ -180,7 +226,9 @@ async fn sqlite_file_is_wal_and_survives_reopen() {
     let reopened = Store::open(&format!("sqlite://{}", path.display())).await.unwrap();
     assert_eq!(reopened.counts().await.unwrap().detections, 5);
     reopened.close().await;
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
     let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode").fetch_one(&pool).await.unwrap();
     assert_eq!(mode, "wal");
     pool.close().await;

@@ -32,14 +32,22 @@ pub async fn postgres() -> (Store, PgSchema) {
         "tm_test_{}_{}_{}",
         std::process::id(),
         N.fetch_add(1, Ordering::SeqCst),
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos()
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
     );
     let url = pg_url();
-    let admin = sqlx::PgPool::connect(&url)
+    let admin = sqlx::PgPool::connect(&url).await.unwrap_or_else(|e| {
+        panic!("PostgreSQL at {url} is not reachable ({e}); run tests through tests/run-all.sh, which starts it")
+    });
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&admin)
         .await
-        .unwrap_or_else(|e| panic!("PostgreSQL at {url} is not reachable ({e}); run tests through tests/run-all.sh, which starts it"));
-    sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin).await.expect("create schema");
-    let opts = PgConnectOptions::from_str(&url).unwrap().options([("search_path", schema.as_str())]);
+        .expect("create schema");
+    let opts = PgConnectOptions::from_str(&url)
+        .unwrap()
+        .options([("search_path", schema.as_str())]);
     let store = Store::open_postgres(opts).await.expect("open PostgreSQL");
     (store, PgSchema { admin, schema })
 }
@@ -53,7 +61,9 @@ pub struct PgSchema {
 impl PgSchema {
     /// Drops the schema and everything in it.
     pub async fn drop(self) {
-        let _ = sqlx::query(&format!("DROP SCHEMA {} CASCADE", self.schema)).execute(&self.admin).await;
+        let _ = sqlx::query(&format!("DROP SCHEMA {} CASCADE", self.schema))
+            .execute(&self.admin)
+            .await;
         self.admin.close().await;
     }
 }
@@ -68,11 +78,20 @@ pub fn t(minutes: i64) -> Timestamp {
 
 /// A small, hand-made study: two cameras, one malfunction, two events with tracks,
 /// media and detections, a blank image, a person.
+#[allow(clippy::field_reassign_with_default)] // reads better as a list of tables
 pub fn small_study() -> Batch {
     let mut b = Batch::default();
     b.species = vec![
-        Species { scientific_name: "Odocoileus hemionus".into(), common_name: Some("mule deer".into()), taxon_rank: Some("species".into()) },
-        Species { scientific_name: "Vulpes vulpes".into(), common_name: Some("red fox".into()), taxon_rank: Some("species".into()) },
+        Species {
+            scientific_name: "Odocoileus hemionus".into(),
+            common_name: Some("mule deer".into()),
+            taxon_rank: Some("species".into()),
+        },
+        Species {
+            scientific_name: "Vulpes vulpes".into(),
+            common_name: Some("red fox".into()),
+            taxon_rank: Some("species".into()),
+        },
     ];
     let mut creek = Camera::new("CREEK-01", "Creek crossing");
     creek.latitude = Some(45.61);
@@ -107,7 +126,10 @@ pub fn small_study() -> Batch {
         tags: None,
         comments: None,
     };
-    b.deployments = vec![dep("dep-creek", "CREEK-01", 45.61, -111.02), dep("dep-ridge", "RIDGE-02", 45.63, -111.0)];
+    b.deployments = vec![
+        dep("dep-creek", "CREEK-01", 45.61, -111.02),
+        dep("dep-ridge", "RIDGE-02", 45.63, -111.0),
+    ];
     b.malfunctions = vec![Malfunction {
         id: "mal-1".into(),
         deployment_id: "dep-ridge".into(),
@@ -157,7 +179,16 @@ pub fn small_study() -> Batch {
         description: Some("two deer cross the creek".into()),
     };
     b.events = vec![
-        event("e1", "dep-creek", "CREEK-01", 100, 101, "Odocoileus hemionus", 2, "travelling|vigilance"),
+        event(
+            "e1",
+            "dep-creek",
+            "CREEK-01",
+            100,
+            101,
+            "Odocoileus hemionus",
+            2,
+            "travelling|vigilance",
+        ),
         event("e2", "dep-ridge", "RIDGE-02", 2000, 2000, "Vulpes vulpes", 1, "feeding"),
     ];
     b.tracks = vec![Track {
@@ -172,7 +203,15 @@ pub fn small_study() -> Batch {
         speed: Some(0.4),
         frames: 2,
     }];
-    let det = |id: &str, media: &str, dep: &str, cam: &str, minute: i64, ty: ObservationType, sp: Option<&str>, x: f64, ev: Option<&str>| Detection {
+    let det = |id: &str,
+               media: &str,
+               dep: &str,
+               cam: &str,
+               minute: i64,
+               ty: ObservationType,
+               sp: Option<&str>,
+               x: f64,
+               ev: Option<&str>| Detection {
         id: id.into(),
         media_id: media.into(),
         camera_id: cam.into(),
@@ -187,7 +226,12 @@ pub fn small_study() -> Batch {
         behavior: None,
         individual_id: None,
         confidence: Some(0.91),
-        bbox: Some(BBox { x, y: 0.3, width: 0.2, height: 0.25 }),
+        bbox: Some(BBox {
+            x,
+            y: 0.3,
+            width: 0.2,
+            height: 0.25,
+        }),
         classification_method: Some(ClassificationMethod::Machine),
         classified_by: Some("MegaDetector v5a".into()),
         classification_probability: Some(0.88),
@@ -195,11 +239,61 @@ pub fn small_study() -> Batch {
         track_id: ev.map(|_| "tr1".to_string()),
     };
     b.detections = vec![
-        det("d1", "m1", "dep-creek", "CREEK-01", 100, ObservationType::Animal, Some("Odocoileus hemionus"), 0.1, Some("e1")),
-        det("d2", "m1", "dep-creek", "CREEK-01", 100, ObservationType::Animal, Some("Odocoileus hemionus"), 0.5, Some("e1")),
-        det("d3", "m2", "dep-creek", "CREEK-01", 101, ObservationType::Animal, Some("Odocoileus hemionus"), 0.3, Some("e1")),
-        det("d4", "m3", "dep-ridge", "RIDGE-02", 2000, ObservationType::Animal, Some("Vulpes vulpes"), 0.6, None),
-        det("d5", "m5", "dep-creek", "CREEK-01", 5000, ObservationType::Human, None, 0.2, None),
+        det(
+            "d1",
+            "m1",
+            "dep-creek",
+            "CREEK-01",
+            100,
+            ObservationType::Animal,
+            Some("Odocoileus hemionus"),
+            0.1,
+            Some("e1"),
+        ),
+        det(
+            "d2",
+            "m1",
+            "dep-creek",
+            "CREEK-01",
+            100,
+            ObservationType::Animal,
+            Some("Odocoileus hemionus"),
+            0.5,
+            Some("e1"),
+        ),
+        det(
+            "d3",
+            "m2",
+            "dep-creek",
+            "CREEK-01",
+            101,
+            ObservationType::Animal,
+            Some("Odocoileus hemionus"),
+            0.3,
+            Some("e1"),
+        ),
+        det(
+            "d4",
+            "m3",
+            "dep-ridge",
+            "RIDGE-02",
+            2000,
+            ObservationType::Animal,
+            Some("Vulpes vulpes"),
+            0.6,
+            None,
+        ),
+        det(
+            "d5",
+            "m5",
+            "dep-creek",
+            "CREEK-01",
+            5000,
+            ObservationType::Human,
+            None,
+            0.2,
+            None,
+        ),
     ];
     b
 }

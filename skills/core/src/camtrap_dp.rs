@@ -1,1 +1,0 @@
-//! Camtrap DP 1.0.2: import, export and validation. (Being written.)

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Every check trailmesh has, as CI runs them: formatting, lints (warnings are errors), the
+# dependency-direction invariants, and all tests against a real SQLite file and a real
+# PostgreSQL. Installs or starts what the tests need when the machine lacks it.
+#
+#   bash tests/run-all.sh
+#
+# TRAILMESH_TEST_PG  PostgreSQL URL for the tests (default postgres://postgres@127.0.0.1:5432/test)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export TRAILMESH_TEST_PG="${TRAILMESH_TEST_PG:-postgres://postgres@127.0.0.1:5432/test}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+started=$(date +%s)
+step() { printf '\n== %s (%ss)\n' "$*" "$(( $(date +%s) - started ))"; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+pg_up() {
+  # A TCP connect to the test server's port is enough to know it listens.
+  (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null
+}
+
+ensure_postgres() {
+  if pg_up; then return 0; fi
+  echo "PostgreSQL is not listening on 127.0.0.1:5432: starting one"
+  if ! command -v pg_ctlcluster >/dev/null 2>&1; then
+    echo "installing PostgreSQL from Debian's packages"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  fi
+  local version
+  version=$(ls /etc/postgresql | sort -V | tail -n 1)
+  local hba="/etc/postgresql/$version/main/pg_hba.conf"
+  # Tests connect as postgres over loopback without a password: trust loopback only.
+  if ! as_root grep -q '^host all all 127.0.0.1/32 trust' "$hba"; then
+    as_root sed -i '1i host all all 127.0.0.1/32 trust' "$hba"
+  fi
+  as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start || as_root pg_ctlcluster "$version" main start
+  for _ in $(seq 1 60); do pg_up && break; sleep 0.5; done
+  pg_up || { echo "PostgreSQL did not start"; exit 1; }
+  as_root su postgres -c "psql -tAc \"SELECT 1 FROM pg_database WHERE datname='test'\" | grep -q 1 || createdb test"
+}
+
+step "toolchain"
+cargo --version
+rustup component list --installed 2>/dev/null | grep -q rustfmt || rustup component add rustfmt
+rustup component list --installed 2>/dev/null | grep -q clippy || rustup component add clippy
+
+step "PostgreSQL"
+ensure_postgres
+echo "using $TRAILMESH_TEST_PG"
+
+step "format (cargo fmt --check)"
+cargo fmt --all -- --check
+
+step "lints (cargo clippy -D warnings)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "doc tests"
+cargo test --workspace --doc --locked
+
+
+step "tests (SQLite and PostgreSQL; includes the dependency-direction check)"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --locked --no-fail-fast
+else
+  cargo test --workspace --locked --no-fail-fast
+fi
+
+step "done"
