@@ -24,4 +24,5 @@ pub mod camtrap_dp;
 pub mod demo;
 pub mod media_folder;
 pub mod megadetector;
+pub mod skill;
 pub mod solar;

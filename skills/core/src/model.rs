@@ -82,7 +82,7 @@ fn parse_zoned_exact(s: &str) -> Result<(Timestamp, i32), String> {
 macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
         pub enum $name {
             $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
         }
@@ -230,7 +230,7 @@ string_enum!(
 );
 
 /// A species (or higher taxon) known to the study.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Species {
     /// Scientific name, e.g. `Odocoileus virginianus`. The key.
     pub scientific_name: String,
@@ -241,7 +241,7 @@ pub struct Species {
 }
 
 /// A physical camera at a station.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Camera {
     /// Stable identifier (Camtrap DP `cameraID`), e.g. `CREEK-01`.
     pub id: String,
@@ -296,7 +296,7 @@ impl Camera {
 }
 
 /// One operating window of a camera at a location (Camtrap DP deployment).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Deployment {
     /// Identifier (Camtrap DP `deploymentID`).
     pub id: String,
@@ -343,7 +343,7 @@ pub struct Deployment {
 
 /// A window inside a deployment when the camera did not work (dead battery, knocked over,
 /// lens covered). Not effort.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Malfunction {
     /// Identifier.
     pub id: String,
@@ -358,7 +358,7 @@ pub struct Malfunction {
 }
 
 /// One image or video file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Media {
     /// Identifier (Camtrap DP `mediaID`).
     pub id: String,
@@ -389,7 +389,7 @@ pub struct Media {
 }
 
 /// A normalised bounding box: top-left corner, width and height, each in 0..=1.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BBox {
     /// Left edge.
     pub x: f64,
@@ -416,7 +416,7 @@ impl BBox {
 }
 
 /// One observation on one frame (Camtrap DP media-level observation; a MegaDetector box).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Detection {
     /// Identifier (Camtrap DP `observationID`).
     pub id: String,
@@ -461,7 +461,7 @@ pub struct Detection {
 }
 
 /// One animal followed across frames of one camera.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Track {
     /// Identifier.
     pub id: String,
@@ -486,7 +486,7 @@ pub struct Track {
 }
 
 /// A burst of activity on one camera (Camtrap DP event-level observation).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Event {
     /// Identifier (Camtrap DP `eventID`; also used as the event-level `observationID`).
     pub id: String,

@@ -107,6 +107,101 @@ macro_rules! insert_chunks {
     }};
 }
 
+/// Appends the `WHERE` conditions of an [`EventQuery`] to a query builder.
+macro_rules! event_filters {
+    ($q:ident, $f:expr) => {{
+        let f: &EventQuery = $f;
+        if let Some(c) = &f.camera_id {
+            $q.push(" AND camera_id = ").push_bind(c.clone());
+        }
+        if let Some(d) = &f.deployment_id {
+            $q.push(" AND deployment_id = ").push_bind(d.clone());
+        }
+        if let Some(s) = &f.scientific_name {
+            $q.push(" AND scientific_name = ").push_bind(s.clone());
+        }
+        if let Some(t) = f.time.from {
+            $q.push(" AND start_ms >= ").push_bind(to_ms(t));
+        }
+        if let Some(t) = f.time.to {
+            $q.push(" AND start_ms < ").push_bind(to_ms(t));
+        }
+        if let Some(t) = f.observation_type {
+            $q.push(" AND observation_type = ").push_bind(t.as_str());
+        }
+        if let Some(b) = f.behaviour {
+            // Labels are pipe-separated: match whole labels only.
+            $q.push(" AND ('|' || behavior || '|') LIKE ")
+                .push_bind(format!("%|{}|%", b.as_str()));
+        }
+        if let Some(n) = f.min_count {
+            $q.push(" AND count >= ").push_bind(n);
+        }
+        if let Some(i) = &f.individual_id {
+            $q.push(" AND individual_id = ").push_bind(i.clone());
+        }
+    }};
+}
+
+/// Appends the order, limit and offset of an [`EventQuery`].
+macro_rules! event_order_and_page {
+    ($q:ident, $f:expr) => {{
+        let f: &EventQuery = $f;
+        if f.newest_first {
+            $q.push(" ORDER BY start_ms DESC, id DESC");
+        } else {
+            $q.push(" ORDER BY start_ms, id");
+        }
+        if let Some(l) = f.limit {
+            $q.push(" LIMIT ").push_bind(l);
+        }
+        if let Some(o) = f.offset {
+            if f.limit.is_none() {
+                $q.push(" LIMIT ").push_bind(i64::MAX);
+            }
+            $q.push(" OFFSET ").push_bind(o);
+        }
+    }};
+}
+
+/// The columns of an event that statistics need.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventBrief {
+    /// Event id.
+    pub id: String,
+    /// Camera.
+    pub camera_id: String,
+    /// Deployment.
+    pub deployment_id: String,
+    /// Species, when known.
+    pub scientific_name: Option<String>,
+    /// Start.
+    pub start: Timestamp,
+    /// End.
+    pub end: Timestamp,
+    /// Maximum number seen at once.
+    pub count: Option<i64>,
+    /// Individual, when known.
+    pub individual_id: Option<String>,
+}
+
+/// What a camera has recorded, for health and inventory questions.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CameraActivity {
+    /// Camera.
+    pub camera_id: String,
+    /// Time of its first media file.
+    pub first_media: Option<Timestamp>,
+    /// Time of its last media file.
+    pub last_media: Option<Timestamp>,
+    /// Media files.
+    pub media_count: i64,
+    /// Start of its last event.
+    pub last_event: Option<Timestamp>,
+    /// Events.
+    pub event_count: i64,
+}
+
 /// Everything one import (or one generator run) writes, applied in one transaction.
 #[derive(Debug, Default, Clone)]
 pub struct Batch {
@@ -288,6 +383,14 @@ pub struct EventQuery {
     pub scientific_name: Option<String>,
     /// Only events starting in this window.
     pub time: TimeRange,
+    /// Only events of this type (animal, human, ...).
+    pub observation_type: Option<ObservationType>,
+    /// Only events carrying this behaviour label.
+    pub behaviour: Option<Behaviour>,
+    /// Only events with at least this many individuals.
+    pub min_count: Option<i64>,
+    /// Only events of this individual.
+    pub individual_id: Option<String>,
     /// Newest first instead of oldest first.
     pub newest_first: bool,
     /// At most this many rows.
@@ -687,38 +790,126 @@ impl Store {
     pub async fn events(&self, f: &EventQuery) -> StoreResult<Vec<Event>> {
         let rows: Vec<EventRow> = on_pool!(self, |pool, DB| {
             let mut q = QueryBuilder::<DB>::new(format!("SELECT {EVENT_COLUMNS} FROM events WHERE 1=1"));
-            if let Some(c) = &f.camera_id {
-                q.push(" AND camera_id = ").push_bind(c.clone());
-            }
-            if let Some(d) = &f.deployment_id {
-                q.push(" AND deployment_id = ").push_bind(d.clone());
-            }
-            if let Some(s) = &f.scientific_name {
-                q.push(" AND scientific_name = ").push_bind(s.clone());
-            }
-            if let Some(t) = f.time.from {
-                q.push(" AND start_ms >= ").push_bind(to_ms(t));
-            }
-            if let Some(t) = f.time.to {
-                q.push(" AND start_ms < ").push_bind(to_ms(t));
-            }
-            if f.newest_first {
-                q.push(" ORDER BY start_ms DESC, id DESC");
-            } else {
-                q.push(" ORDER BY start_ms, id");
-            }
-            if let Some(l) = f.limit {
-                q.push(" LIMIT ").push_bind(l);
-            }
-            if let Some(o) = f.offset {
-                if f.limit.is_none() {
-                    q.push(" LIMIT ").push_bind(i64::MAX);
-                }
-                q.push(" OFFSET ").push_bind(o);
-            }
+            event_filters!(q, f);
+            event_order_and_page!(q, f);
             q.build_query_as().fetch_all(pool).await?
         });
         rows.into_iter().map(EventRow::into_model).collect()
+    }
+
+    /// The few columns of events that statistics need, in the same order as [`Store::events`]:
+    /// much cheaper than whole events over large periods.
+    pub async fn event_briefs(&self, f: &EventQuery) -> StoreResult<Vec<EventBrief>> {
+        let rows: Vec<EventBriefRow> = on_pool!(self, |pool, DB| {
+            let mut q = QueryBuilder::<DB>::new(
+                "SELECT id, camera_id, deployment_id, scientific_name, start_ms, end_ms, count, individual_id FROM events WHERE 1=1",
+            );
+            event_filters!(q, f);
+            event_order_and_page!(q, f);
+            q.build_query_as().fetch_all(pool).await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|r| EventBrief {
+                id: r.id,
+                camera_id: r.camera_id,
+                deployment_id: r.deployment_id,
+                scientific_name: r.scientific_name,
+                start: from_ms(r.start_ms),
+                end: from_ms(r.end_ms),
+                count: r.count,
+                individual_id: r.individual_id,
+            })
+            .collect())
+    }
+
+    /// How many events match (limit, offset and order are ignored).
+    pub async fn count_events(&self, f: &EventQuery) -> StoreResult<i64> {
+        on_pool!(self, |pool, DB| {
+            let mut q = QueryBuilder::<DB>::new("SELECT COUNT(*) FROM events WHERE 1=1");
+            event_filters!(q, f);
+            let (n,): (i64,) = q.build_query_as().fetch_one(pool).await?;
+            Ok(n)
+        })
+    }
+
+    /// One event.
+    pub async fn event(&self, id: &str) -> StoreResult<Option<Event>> {
+        let row: Option<EventRow> = on_pool!(self, |pool, DB| sqlx::query_as(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?);
+        row.map(EventRow::into_model).transpose()
+    }
+
+    /// One media file.
+    pub async fn media_item(&self, id: &str) -> StoreResult<Option<Media>> {
+        let row: Option<MediaRow> = on_pool!(self, |pool, DB| sqlx::query_as(&format!(
+            "SELECT {MEDIA_COLUMNS} FROM media WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?);
+        row.map(MediaRow::into_model).transpose()
+    }
+
+    /// Adds a camera or replaces every field of an existing one (inventory edits).
+    pub async fn upsert_camera(&self, c: &Camera) -> StoreResult<()> {
+        on_pool!(self, |pool, DB| {
+            sqlx::query(
+                "INSERT INTO cameras (id, name, latitude, longitude, site, habitat, feature_type, model, height_m, heading_deg, detection_distance_m, status, battery_pct, notes) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, latitude = excluded.latitude, longitude = excluded.longitude, \
+                 site = excluded.site, habitat = excluded.habitat, feature_type = excluded.feature_type, model = excluded.model, \
+                 height_m = excluded.height_m, heading_deg = excluded.heading_deg, detection_distance_m = excluded.detection_distance_m, \
+                 status = excluded.status, battery_pct = excluded.battery_pct, notes = excluded.notes",
+            )
+            .bind(&c.id)
+            .bind(&c.name)
+            .bind(c.latitude)
+            .bind(c.longitude)
+            .bind(&c.site)
+            .bind(&c.habitat)
+            .bind(c.feature_type.map(|f| f.as_str()))
+            .bind(&c.model)
+            .bind(c.height_m)
+            .bind(c.heading_deg)
+            .bind(c.detection_distance_m)
+            .bind(c.status.as_str())
+            .bind(c.battery_pct)
+            .bind(&c.notes)
+            .execute(pool)
+            .await?;
+            Ok(())
+        })
+    }
+
+    /// Per camera: first and last media time and count, last event time and count.
+    pub async fn camera_activity(&self) -> StoreResult<Vec<CameraActivity>> {
+        type Row = (String, Option<i64>, Option<i64>, i64, Option<i64>, i64);
+        let rows: Vec<Row> = on_pool!(self, |pool, DB| {
+            sqlx::query_as(
+            "SELECT c.id, m.first_ms, m.last_ms, COALESCE(m.n, 0), e.last_ms, COALESCE(e.n, 0) FROM cameras c \
+             LEFT JOIN (SELECT camera_id, MIN(ts_ms) AS first_ms, MAX(ts_ms) AS last_ms, COUNT(*) AS n FROM media GROUP BY camera_id) m ON m.camera_id = c.id \
+             LEFT JOIN (SELECT camera_id, MAX(start_ms) AS last_ms, COUNT(*) AS n FROM events GROUP BY camera_id) e ON e.camera_id = c.id \
+             ORDER BY c.id"
+        )
+        .fetch_all(pool)
+        .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|r| CameraActivity {
+                camera_id: r.0,
+                first_media: r.1.map(from_ms),
+                last_media: r.2.map(from_ms),
+                media_count: r.3,
+                last_event: r.4.map(from_ms),
+                event_count: r.5,
+            })
+            .collect())
     }
 
     /// Tracks of one event (or all tracks), ordered by start then id.
@@ -1046,6 +1237,18 @@ impl EventRow {
             description: self.description,
         })
     }
+}
+
+#[derive(FromRow)]
+struct EventBriefRow {
+    id: String,
+    camera_id: String,
+    deployment_id: String,
+    scientific_name: Option<String>,
+    start_ms: i64,
+    end_ms: i64,
+    count: Option<i64>,
+    individual_id: Option<String>,
 }
 
 #[derive(FromRow)]

@@ -239,3 +239,96 @@ async fn unsupported_urls_are_named() {
     let err = Store::open("mysql://root@127.0.0.1/test").await.unwrap_err();
     assert!(err.to_string().contains("mysql://"), "{err}");
 }
+
+on_both!(event_filters_cover_type_behaviour_count_and_individual);
+async fn event_filters_cover_type_behaviour_count_and_individual(store: &Store) {
+    let mut b = small_study();
+    b.events[1].individual_id = Some("fox-F1".into());
+    b.events[1].behavior = Some("feeding|vigilance-ish".into());
+    store.ingest(&b, None).await.unwrap();
+    let ids = |q: EventQuery| {
+        let store = store.clone();
+        async move {
+            store
+                .events(&q)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| e.id)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        ids(EventQuery {
+            behaviour: Some(Behaviour::Vigilance),
+            ..Default::default()
+        })
+        .await,
+        ["e1"],
+        "whole labels only"
+    );
+    assert_eq!(
+        ids(EventQuery {
+            behaviour: Some(Behaviour::Feeding),
+            ..Default::default()
+        })
+        .await,
+        ["e2"]
+    );
+    assert_eq!(
+        ids(EventQuery {
+            min_count: Some(2),
+            ..Default::default()
+        })
+        .await,
+        ["e1"]
+    );
+    assert_eq!(
+        ids(EventQuery {
+            individual_id: Some("fox-F1".into()),
+            ..Default::default()
+        })
+        .await,
+        ["e2"]
+    );
+    assert!(
+        ids(EventQuery {
+            observation_type: Some(ObservationType::Human),
+            ..Default::default()
+        })
+        .await
+        .is_empty()
+    );
+    let q = EventQuery {
+        observation_type: Some(ObservationType::Animal),
+        newest_first: true,
+        limit: Some(1),
+        ..Default::default()
+    };
+    assert_eq!(store.count_events(&q).await.unwrap(), 2, "count ignores the page");
+    let briefs = store.event_briefs(&q).await.unwrap();
+    assert_eq!(briefs.len(), 1);
+    assert_eq!((briefs[0].id.as_str(), briefs[0].count), ("e2", Some(1)));
+    assert_eq!(store.event("e1").await.unwrap().unwrap(), b.events[0]);
+    assert_eq!(store.event("nope").await.unwrap(), None);
+    assert_eq!(store.media_item("m3").await.unwrap().unwrap(), b.media[2]);
+}
+
+on_both!(cameras_can_be_edited_and_report_their_activity);
+async fn cameras_can_be_edited_and_report_their_activity(store: &Store) {
+    store.ingest(&small_study(), None).await.unwrap();
+    let mut cam = store.camera("RIDGE-02").await.unwrap().unwrap();
+    cam.status = CameraStatus::Retired;
+    cam.battery_pct = Some(12.0);
+    store.upsert_camera(&cam).await.unwrap();
+    assert_eq!(store.camera("RIDGE-02").await.unwrap().unwrap(), cam);
+    let new = Camera::new("SPRING-09", "Spring seep");
+    store.upsert_camera(&new).await.unwrap();
+    let activity = store.camera_activity().await.unwrap();
+    let ids: Vec<&str> = activity.iter().map(|a| a.camera_id.as_str()).collect();
+    assert_eq!(ids, ["CREEK-01", "RIDGE-02", "SPRING-09"]);
+    assert_eq!((activity[0].media_count, activity[0].event_count), (3, 1));
+    assert_eq!(activity[0].last_media, Some(t(5000)));
+    assert_eq!(activity[1].last_event, Some(t(2000)));
+    assert_eq!((activity[2].media_count, activity[2].last_media), (0, None));
+}
