@@ -22,6 +22,7 @@ pub mod import;
 pub use import::{ImportError, ImportSummary, InputError, NoProgress, Progress};
 pub mod camtrap_dp;
 pub mod demo;
+pub mod geo;
 pub mod media_folder;
 pub mod megadetector;
 pub mod skill;

@@ -440,6 +440,8 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
+            // Rows cross from SQLite's worker thread in batches rather than a few at a time.
+            .row_buffer_size(1024)
             .pragma("cache_size", "-65536")
             .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;

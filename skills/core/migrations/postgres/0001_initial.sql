@@ -140,7 +140,6 @@ CREATE TABLE detections (
 CREATE INDEX detections_camera_time ON detections (camera_id, ts_ms);
 CREATE INDEX detections_species_time ON detections (scientific_name, ts_ms);
 CREATE INDEX detections_event ON detections (event_id);
-CREATE INDEX detections_media ON detections (media_id);
 
 -- One row per import run: what came in, from where, and what it added.
 CREATE TABLE imports (
