@@ -60,6 +60,36 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "doc tests"
 cargo test --workspace --doc --locked
 
+# --- a2a-protocol: A2A peers and the decoder fuzz run (added by the a2a-protocol work) ---------
+# The interop tests (a2a-protocol/tests/peers.rs) need the official SDKs: the Python a2a-sdk
+# 1.3.0 (client and reference server) in a venv named by A2A_PYTHON, and the JS @a2a-js/sdk
+# 1.3.0 in a2a-protocol/tests/js/node_modules. They fail (never skip) without them.
+step "A2A peers (Python a2a-sdk 1.3.0 from PyPI, JS @a2a-js/sdk 1.3.0 from npm)"
+a2a_venv="a2a-protocol/.venv"
+[ -x "$a2a_venv/bin/python" ] || python3 -m venv "$a2a_venv"
+"$a2a_venv/bin/python" -c 'import a2a.client, a2a.server.routes, uvicorn' 2>/dev/null \
+  || "$a2a_venv/bin/pip" install --quiet --disable-pip-version-check -r a2a-protocol/tests/peers/requirements.txt
+export A2A_PYTHON="$PWD/$a2a_venv/bin/python"
+(cd a2a-protocol/tests/js && npm ci --no-audit --no-fund --loglevel=error)
+
+step "A2A request decoder under libFuzzer (cargo fuzz, 60 s)"
+command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked --quiet cargo-fuzz
+# cargo fuzz wants nightly flags; RUSTC_BOOTSTRAP lets the stable toolchain take them.
+(cd a2a-protocol/fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none decode_request -- -max_total_time=60 -rss_limit_mb=2048)
+# --- end of a2a-protocol section ------------------------------------------------------------
+
+# --- behavior-analytics: reference implementations (added by the behavior-analytics work) ---
+# skills/behavior-analytics/tests/reference.rs runs independent Python implementations
+# (tests/reference/*.py) of the kernel density, overlap and occupancy maths; they need numpy
+# and scipy in the Python named by TM_PYTHON. The tests fail (never skip) without it.
+step "behavior-analytics reference Python (numpy, scipy from PyPI)"
+ba_venv="skills/behavior-analytics/.venv"
+[ -x "$ba_venv/bin/python" ] || python3 -m venv "$ba_venv"
+"$ba_venv/bin/python" -c 'import numpy, scipy' 2>/dev/null \
+  || "$ba_venv/bin/pip" install --quiet --disable-pip-version-check numpy scipy
+export TM_PYTHON="$PWD/$ba_venv/bin/python"
+# --- end of behavior-analytics section -------------------------------------------------------
+
 
 step "tests (SQLite and PostgreSQL; includes the dependency-direction check)"
 if cargo nextest --version >/dev/null 2>&1; then
