@@ -2,6 +2,7 @@
 //! `main.rs` only parses flags, sets up logging and calls [`run`].
 
 pub mod config;
+pub mod mcp;
 mod progress;
 
 use anyhow::{Context, Result, bail};
@@ -61,6 +62,8 @@ pub enum Command {
     Export(ExportCommand),
     /// Show what the database holds.
     Status,
+    /// Run a skill's MCP server: `trailmesh mcp camera-inventory --stdio` or `--http 127.0.0.1:PORT`.
+    Mcp(mcp::McpArgs),
 }
 
 #[derive(Debug, Args)]
@@ -182,6 +185,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             store.close().await;
             result
         }
+        Command::Mcp(args) => mcp::run(&config, &data_dir, args).await,
         Command::Status => {
             let store = open_store(&config, &data_dir).await?;
             let counts = store.counts().await?;

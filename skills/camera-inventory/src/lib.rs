@@ -6,7 +6,8 @@
 //!
 //! **Health** is judged at a reference time: the `as_of` argument, else now, except that a
 //! database whose newest media file is more than [`HISTORIC_AFTER_DAYS`] days old (an imported
-//! or demo study) is judged as of that newest file, and the answer says so. States:
+//! or demo study) is judged as of that newest file, each camera at the end of its last
+//! deployment if that came earlier, and the answer says so. States:
 //! - `retired`: taken out of service;
 //! - `notDeployed`: no deployment covers the reference time;
 //! - `faulty`: inside a malfunction window (its reason is given), or silent for more than
@@ -395,6 +396,14 @@ struct Reference {
     note: Option<String>,
 }
 
+impl Reference {
+    /// A past study is judged per camera at the end of its last deployment (a camera
+    /// retrieved a day before the newest file is not "not deployed" in any useful sense).
+    fn historic(&self) -> bool {
+        self.note.is_some()
+    }
+}
+
 impl CameraInventory {
     /// The skill over a store.
     pub fn new(store: Store) -> Self {
@@ -475,7 +484,7 @@ impl CameraInventory {
                 _ => None,
             };
             let act = by_cam.get(c.id.as_str()).copied();
-            let health = health_of(c, act, &deployments, &malfunctions, reference.at, 3.0);
+            let health = health_of(c, act, &deployments, &malfunctions, &reference, 3.0);
             if input.health.is_some_and(|h| h != health.state) {
                 continue;
             }
@@ -521,7 +530,7 @@ impl CameraInventory {
             malfunctions.extend(self.store.malfunctions(Some(&d.id)).await?);
         }
         let act = activity.iter().find(|a| a.camera_id == camera.id);
-        let health = health_of(&camera, act, &deployments, &malfunctions, reference.at, 3.0);
+        let health = health_of(&camera, act, &deployments, &malfunctions, &reference, 3.0);
         let days = |a: Timestamp, b: Timestamp| round3((b - a).num_milliseconds().max(0) as f64 / 86_400_000.0);
         let deployment_summaries: Vec<DeploymentSummary> = deployments
             .iter()
@@ -679,7 +688,7 @@ impl CameraInventory {
                 continue;
             };
             let act = activity.iter().find(|a| a.camera_id == c.id);
-            let health = health_of(&c, act, &deployments, &malfunctions, reference.at, 3.0);
+            let health = health_of(&c, act, &deployments, &malfunctions, &reference, 3.0);
             let mut props = serde_json::Map::new();
             props.insert("id".into(), c.id.clone().into());
             props.insert("name".into(), c.name.clone().into());
@@ -757,10 +766,14 @@ fn health_of(
     activity: Option<&CameraActivity>,
     deployments: &[Deployment],
     malfunctions: &[Malfunction],
-    at: Timestamp,
+    reference: &Reference,
     fault_after_days: f64,
 ) -> Health {
     let mine: Vec<&Deployment> = deployments.iter().filter(|d| d.camera_id == c.id).collect();
+    let at = match mine.iter().map(|d| d.end).max() {
+        Some(end) if reference.historic() => end.min(reference.at),
+        _ => reference.at,
+    };
     let my_malfunctions: Vec<&Malfunction> = malfunctions
         .iter()
         .filter(|m| mine.iter().any(|d| d.id == m.deployment_id))

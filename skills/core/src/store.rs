@@ -483,125 +483,125 @@ impl Store {
         on_pool!(self, |pool, DB| {
             let mut tx = pool.begin().await?;
             let species = insert_chunks!(DB, tx, &batch.species, SPECIES_INSERT, |b, s| {
-                b.push_bind(s.scientific_name.clone())
-                    .push_bind(s.common_name.clone())
-                    .push_bind(s.taxon_rank.clone());
+                b.push_bind(s.scientific_name.as_str())
+                    .push_bind(s.common_name.as_deref())
+                    .push_bind(s.taxon_rank.as_deref());
             });
             let cameras = insert_chunks!(DB, tx, &batch.cameras, CAMERA_INSERT, |b, c| {
-                b.push_bind(c.id.clone())
-                    .push_bind(c.name.clone())
+                b.push_bind(c.id.as_str())
+                    .push_bind(c.name.as_str())
                     .push_bind(c.latitude)
                     .push_bind(c.longitude)
-                    .push_bind(c.site.clone())
-                    .push_bind(c.habitat.clone())
+                    .push_bind(c.site.as_deref())
+                    .push_bind(c.habitat.as_deref())
                     .push_bind(c.feature_type.map(|f| f.as_str()))
-                    .push_bind(c.model.clone())
+                    .push_bind(c.model.as_deref())
                     .push_bind(c.height_m)
                     .push_bind(c.heading_deg)
                     .push_bind(c.detection_distance_m)
                     .push_bind(c.status.as_str())
                     .push_bind(c.battery_pct)
-                    .push_bind(c.notes.clone());
+                    .push_bind(c.notes.as_deref());
             });
             let deployments = insert_chunks!(DB, tx, &batch.deployments, DEPLOYMENT_INSERT, |b, d| {
-                b.push_bind(d.id.clone())
-                    .push_bind(d.camera_id.clone())
-                    .push_bind(d.location_id.clone())
-                    .push_bind(d.location_name.clone())
+                b.push_bind(d.id.as_str())
+                    .push_bind(d.camera_id.as_str())
+                    .push_bind(d.location_id.as_deref())
+                    .push_bind(d.location_name.as_deref())
                     .push_bind(d.latitude)
                     .push_bind(d.longitude)
                     .push_bind(to_ms(d.start))
                     .push_bind(to_ms(d.end))
                     .push_bind(i64::from(d.utc_offset_min))
                     .push_bind(d.feature_type.map(|f| f.as_str()))
-                    .push_bind(d.habitat.clone())
+                    .push_bind(d.habitat.as_deref())
                     .push_bind(d.camera_height)
                     .push_bind(d.camera_tilt)
                     .push_bind(d.camera_heading)
                     .push_bind(d.detection_distance)
                     .push_bind(d.bait_use)
                     .push_bind(d.timestamp_issues)
-                    .push_bind(d.setup_by.clone())
-                    .push_bind(d.tags.clone())
-                    .push_bind(d.comments.clone());
+                    .push_bind(d.setup_by.as_deref())
+                    .push_bind(d.tags.as_deref())
+                    .push_bind(d.comments.as_deref());
             });
             let malfunctions = insert_chunks!(DB, tx, &batch.malfunctions, MALFUNCTION_INSERT, |b, m| {
-                b.push_bind(m.id.clone())
-                    .push_bind(m.deployment_id.clone())
+                b.push_bind(m.id.as_str())
+                    .push_bind(m.deployment_id.as_str())
                     .push_bind(to_ms(m.start))
                     .push_bind(to_ms(m.end))
-                    .push_bind(m.reason.clone());
+                    .push_bind(m.reason.as_str());
             });
             let media = insert_chunks!(DB, tx, &batch.media, MEDIA_INSERT, |b, m| {
-                b.push_bind(m.id.clone())
-                    .push_bind(m.deployment_id.clone())
-                    .push_bind(m.camera_id.clone())
+                b.push_bind(m.id.as_str())
+                    .push_bind(m.deployment_id.as_str())
+                    .push_bind(m.camera_id.as_str())
                     .push_bind(to_ms(m.timestamp))
                     .push_bind(m.timestamp_source.as_str())
-                    .push_bind(m.file_path.clone())
-                    .push_bind(m.file_name.clone())
-                    .push_bind(m.media_type.clone())
+                    .push_bind(m.file_path.as_str())
+                    .push_bind(m.file_name.as_deref())
+                    .push_bind(m.media_type.as_str())
                     .push_bind(m.capture_method.map(|c| c.as_str()))
                     .push_bind(m.file_public)
                     .push_bind(m.favorite)
                     .push_bind(m.frame_rate)
-                    .push_bind(m.comments.clone());
+                    .push_bind(m.comments.as_deref());
             });
             let events = insert_chunks!(DB, tx, &batch.events, EVENT_INSERT, |b, e| {
-                b.push_bind(e.id.clone())
-                    .push_bind(e.deployment_id.clone())
-                    .push_bind(e.camera_id.clone())
+                b.push_bind(e.id.as_str())
+                    .push_bind(e.deployment_id.as_str())
+                    .push_bind(e.camera_id.as_str())
                     .push_bind(to_ms(e.start))
                     .push_bind(to_ms(e.end))
                     .push_bind(e.observation_type.as_str())
-                    .push_bind(e.scientific_name.clone())
+                    .push_bind(e.scientific_name.as_deref())
                     .push_bind(e.count)
                     .push_bind(e.life_stage.map(|v| v.as_str()))
                     .push_bind(e.sex.map(|v| v.as_str()))
-                    .push_bind(e.behavior.clone())
-                    .push_bind(e.individual_id.clone())
+                    .push_bind(e.behavior.as_deref())
+                    .push_bind(e.individual_id.as_deref())
                     .push_bind(e.classification_method.map(|v| v.as_str()))
-                    .push_bind(e.classified_by.clone())
+                    .push_bind(e.classified_by.as_deref())
                     .push_bind(e.classification_probability)
-                    .push_bind(e.best_media_id.clone())
-                    .push_bind(e.description.clone());
+                    .push_bind(e.best_media_id.as_deref())
+                    .push_bind(e.description.as_deref());
             });
             let tracks = insert_chunks!(DB, tx, &batch.tracks, TRACK_INSERT, |b, t| {
-                b.push_bind(t.id.clone())
-                    .push_bind(t.event_id.clone())
-                    .push_bind(t.camera_id.clone())
+                b.push_bind(t.id.as_str())
+                    .push_bind(t.event_id.as_str())
+                    .push_bind(t.camera_id.as_str())
                     .push_bind(to_ms(t.start))
                     .push_bind(to_ms(t.end))
-                    .push_bind(t.scientific_name.clone())
-                    .push_bind(t.individual_id.clone())
+                    .push_bind(t.scientific_name.as_deref())
+                    .push_bind(t.individual_id.as_deref())
                     .push_bind(t.heading_deg)
                     .push_bind(t.speed)
                     .push_bind(t.frames);
             });
             let detections = insert_chunks!(DB, tx, &batch.detections, DETECTION_INSERT, |b, d| {
-                b.push_bind(d.id.clone())
-                    .push_bind(d.media_id.clone())
-                    .push_bind(d.camera_id.clone())
-                    .push_bind(d.deployment_id.clone())
+                b.push_bind(d.id.as_str())
+                    .push_bind(d.media_id.as_str())
+                    .push_bind(d.camera_id.as_str())
+                    .push_bind(d.deployment_id.as_str())
                     .push_bind(to_ms(d.timestamp))
                     .push_bind(d.frame_number)
                     .push_bind(d.observation_type.as_str())
-                    .push_bind(d.scientific_name.clone())
+                    .push_bind(d.scientific_name.as_deref())
                     .push_bind(d.count)
                     .push_bind(d.life_stage.map(|v| v.as_str()))
                     .push_bind(d.sex.map(|v| v.as_str()))
-                    .push_bind(d.behavior.clone())
-                    .push_bind(d.individual_id.clone())
+                    .push_bind(d.behavior.as_deref())
+                    .push_bind(d.individual_id.as_deref())
                     .push_bind(d.confidence)
                     .push_bind(d.bbox.map(|b| b.x))
                     .push_bind(d.bbox.map(|b| b.y))
                     .push_bind(d.bbox.map(|b| b.width))
                     .push_bind(d.bbox.map(|b| b.height))
                     .push_bind(d.classification_method.map(|v| v.as_str()))
-                    .push_bind(d.classified_by.clone())
+                    .push_bind(d.classified_by.as_deref())
                     .push_bind(d.classification_probability)
-                    .push_bind(d.event_id.clone())
-                    .push_bind(d.track_id.clone());
+                    .push_bind(d.event_id.as_deref())
+                    .push_bind(d.track_id.as_deref());
             });
             if let Some(r) = record {
                 sqlx::query(

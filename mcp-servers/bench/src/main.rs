@@ -1,0 +1,439 @@
+//! MCP tool-call speed over Streamable HTTP, in one run on one SQLite database:
+//!
+//! - `same query`: a `list_cameras` tool that reads the cameras table (first page) through
+//!   `trailmesh_core::Store`, served by our plumbing (rmcp + axum + `trailmesh-mcp-kit`, in this
+//!   process), against the official Python SDK's `MCPServer` answering the same query
+//!   (py/bench_server.py, sqlite3);
+//! - `skill tool`: the real camera-inventory server's `list_cameras` (health judged for every
+//!   camera: four queries and the health rules), and the same skill call without MCP.
+//!
+//! Reports median and p99 latency of sequential calls and calls/s with concurrent clients.
+//! Not a test.
+//!
+//! ```text
+//! trailmesh demo seed --days 7 --scale 0.2 --data-dir /tmp/bench
+//! cargo run --release -p trailmesh-mcp-bench -- --data-dir /tmp/bench --python .venv/bin/python
+//! ```
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{CallToolResult, Implementation, ServerCapabilities, ServerConfig};
+use rmcp::{Json, ServerHandler, tool, tool_handler, tool_router};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+use trailmesh_core::Store;
+use trailmesh_core::model::Camera;
+use trailmesh_mcp_kit::{HttpOptions, Portable, portable_router, skill_json};
+
+/// The benchmark's query as a tool: the first page of the cameras table, nothing else.
+#[derive(Debug, Clone)]
+struct CameraQuery {
+    store: Store,
+    tool_router: Arc<ToolRouter<Self>>,
+}
+
+/// Arguments of the query.
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+struct PageArgs {
+    /// Page size.
+    limit: Option<u32>,
+}
+
+/// Its answer.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+struct CameraPage {
+    /// The cameras.
+    cameras: Vec<Camera>,
+    /// How many.
+    total: usize,
+}
+
+#[tool_router]
+impl CameraQuery {
+    fn new(store: Store) -> Self {
+        CameraQuery {
+            store,
+            tool_router: Arc::new(portable_router(Self::tool_router() + Self::noop_router())),
+        }
+    }
+
+    #[tool(description = "First page of the cameras table.")]
+    async fn list_cameras(
+        &self,
+        Parameters(args): Parameters<PageArgs>,
+    ) -> Result<Json<Portable<CameraPage>>, CallToolResult> {
+        let limit = args.limit.unwrap_or(50) as usize;
+        let result = self.store.cameras().await.map_err(Into::into).map(|mut cameras| {
+            cameras.truncate(limit);
+            CameraPage {
+                total: cameras.len(),
+                cameras,
+            }
+        });
+        skill_json(result)
+    }
+}
+
+/// The answer of the no-op tool.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+struct Nothing {
+    /// Always true.
+    ok: bool,
+}
+
+#[tool_router(router = noop_router)]
+impl CameraQuery {
+    #[tool(description = "Does nothing: times the MCP plumbing alone.")]
+    async fn noop(&self, Parameters(_args): Parameters<PageArgs>) -> Result<Json<Portable<Nothing>>, CallToolResult> {
+        skill_json(Ok(Nothing { ok: true }))
+    }
+}
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for CameraQuery {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION")))
+    }
+}
+
+#[derive(Debug, Parser)]
+struct Args {
+    /// Data directory holding trailmesh.db (seed it with `trailmesh demo seed`).
+    #[arg(long)]
+    data_dir: PathBuf,
+    /// Python with the `mcp` SDK; omit to measure trailmesh only.
+    #[arg(long)]
+    python: Option<PathBuf>,
+    /// Sequential calls for the latency figures.
+    #[arg(long, default_value_t = 2000)]
+    calls: usize,
+    /// Concurrent clients for the throughput figure.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// Length of the throughput run, seconds.
+    #[arg(long, default_value_t = 5)]
+    seconds: u64,
+}
+
+/// How a client talks to a server.
+#[derive(Debug, Clone)]
+struct Target {
+    name: &'static str,
+    url: String,
+    /// 2026-07-28 stateless requests, or a 2025-11-25 session.
+    modern: bool,
+    session: Option<String>,
+}
+
+/// The tool every call names (`list_cameras`; `noop` to time the plumbing alone).
+static NOOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn tool_name() -> &'static str {
+    if NOOP.load(std::sync::atomic::Ordering::Relaxed) {
+        "noop"
+    } else {
+        "list_cameras"
+    }
+}
+
+fn call_body(id: u64, modern: bool) -> Value {
+    let mut params = json!({"name": tool_name(), "arguments": {"limit": 50}});
+    if modern {
+        params["_meta"] = json!({
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {}
+        });
+    }
+    json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params})
+}
+
+async fn post(client: &reqwest::Client, t: &Target, body: &Value, method: &str) -> Result<(Value, Option<String>)> {
+    let mut req = client
+        .post(&t.url)
+        .header("Content-Type", "application/json")
+        .header("Accept", "application/json, text/event-stream")
+        .header("Mcp-Method", method);
+    if method == "tools/call" {
+        req = req.header("Mcp-Name", tool_name());
+    }
+    req = req.header(
+        "MCP-Protocol-Version",
+        if t.modern { "2026-07-28" } else { "2025-11-25" },
+    );
+    if let Some(s) = &t.session {
+        req = req.header("Mcp-Session-Id", s);
+    }
+    let resp = req.json(body).send().await?;
+    let status = resp.status();
+    let session = resp
+        .headers()
+        .get("mcp-session-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let text = resp.text().await?;
+    if !status.is_success() {
+        bail!("{}: HTTP {status}: {text}", t.name);
+    }
+    // JSON, or SSE whose last data line is the response.
+    let payload = if text.trim_start().starts_with('{') {
+        text
+    } else {
+        text.lines()
+            .filter_map(|l| l.strip_prefix("data:"))
+            .map(str::trim)
+            .rfind(|l| !l.is_empty())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let v: Value = serde_json::from_str(&payload).with_context(|| format!("{}: not JSON-RPC: {payload}", t.name))?;
+    if v.get("result").is_none() {
+        bail!("{}: error response: {v}", t.name);
+    }
+    Ok((v, session))
+}
+
+/// A target ready for calls: a session opened for the legacy era.
+async fn connect(client: &reqwest::Client, mut t: Target) -> Result<Target> {
+    if !t.modern {
+        let init = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {},
+            "clientInfo": {"name": "trailmesh-mcp-bench", "version": "0"}}});
+        let (_, session) = post(client, &t, &init, "initialize").await?;
+        t.session = session;
+        let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+        let mut req = client
+            .post(&t.url)
+            .header("Content-Type", "application/json")
+            .header("Accept", "application/json, text/event-stream")
+            .header("MCP-Protocol-Version", "2025-11-25");
+        if let Some(s) = &t.session {
+            req = req.header("Mcp-Session-Id", s);
+        }
+        req.json(&note).send().await?;
+    }
+    let (v, _) = post(client, &t, &call_body(1, t.modern), "tools/call").await?;
+    // structuredContent (ours) or the JSON text block (the Python server's dict result).
+    let text = v["result"]["content"][0]["text"].as_str().unwrap_or_default();
+    let from_text: Value = serde_json::from_str(text).unwrap_or_default();
+    let cams = [&v["result"]["structuredContent"], &from_text]
+        .iter()
+        .filter_map(|c| c["cameras"].as_array().map(Vec::len))
+        .max()
+        .unwrap_or(0);
+    if cams == 0 && tool_name() == "list_cameras" {
+        bail!("{}: the answer has no cameras: {v}", t.name);
+    }
+    Ok(t)
+}
+
+#[derive(Debug)]
+struct Figures {
+    median_us: f64,
+    p99_us: f64,
+    calls_per_s: f64,
+}
+
+async fn measure(t: &Target, args: &Args) -> Result<Figures> {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
+    let t = connect(&client, t.clone()).await?;
+    for i in 0..50 {
+        post(&client, &t, &call_body(i, t.modern), "tools/call").await?;
+    }
+    let mut lat = Vec::with_capacity(args.calls);
+    for i in 0..args.calls as u64 {
+        let start = Instant::now();
+        post(&client, &t, &call_body(i, t.modern), "tools/call").await?;
+        lat.push(start.elapsed().as_secs_f64() * 1e6);
+    }
+    lat.sort_by(|a, b| a.total_cmp(b));
+    let median_us = lat[lat.len() / 2];
+    let p99_us = lat[(lat.len() * 99 / 100).min(lat.len() - 1)];
+
+    let deadline = Instant::now() + Duration::from_secs(args.seconds);
+    let mut tasks = Vec::new();
+    for w in 0..args.concurrency {
+        let client = client.clone();
+        let t = t.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                post(
+                    &client,
+                    &t,
+                    &call_body(w as u64 * 1_000_000 + n, t.modern),
+                    "tools/call",
+                )
+                .await?;
+                n += 1;
+            }
+            anyhow::Ok(n)
+        }));
+    }
+    let started = Instant::now();
+    let mut total = 0;
+    for task in tasks {
+        total += task.await??;
+    }
+    let calls_per_s = total as f64 / started.elapsed().as_secs_f64();
+    Ok(Figures {
+        median_us,
+        p99_us,
+        calls_per_s,
+    })
+}
+
+fn report(name: &str, era: &str, f: &Figures) {
+    println!(
+        "{name:<28} {era:<11} median {:>8.1} us   p99 {:>8.1} us   {:>9.0} calls/s",
+        f.median_us, f.p99_us, f.calls_per_s
+    );
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = Args::parse();
+    let db = args.data_dir.join("trailmesh.db");
+    if !db.exists() {
+        bail!(
+            "{} does not exist: run `trailmesh demo seed --data-dir {}` first",
+            db.display(),
+            args.data_dir.display()
+        );
+    }
+    let store = trailmesh_core::Store::open(&db.display().to_string()).await?;
+    let shutdown = CancellationToken::new();
+    let query = CameraQuery::new(store.clone());
+    let same_query = trailmesh_mcp_kit::serve_http(
+        move || query.clone(),
+        HttpOptions::new("127.0.0.1:0".parse()?),
+        shutdown.clone(),
+    )
+    .await?;
+    let server = trailmesh_mcp_camera_inventory::CameraInventoryServer::new(store.clone());
+    let skill_tool = trailmesh_mcp_kit::serve_http(
+        move || server.clone(),
+        HttpOptions::new("127.0.0.1:0".parse()?),
+        shutdown.clone(),
+    )
+    .await?;
+    println!(
+        "tools/call list_cameras (limit 50), {} sequential calls, then {} clients for {} s",
+        args.calls, args.concurrency, args.seconds
+    );
+    let mut ours = Vec::new();
+    for modern in [true, false] {
+        let t = Target {
+            name: "trailmesh, same query",
+            url: same_query.url.clone(),
+            modern,
+            session: None,
+        };
+        let f = measure(&t, &args).await?;
+        report(t.name, if modern { "2026-07-28" } else { "2025-11-25" }, &f);
+        ours.push(f);
+    }
+    for modern in [true, false] {
+        let t = Target {
+            name: "trailmesh, skill tool",
+            url: skill_tool.url.clone(),
+            modern,
+            session: None,
+        };
+        let f = measure(&t, &args).await?;
+        report(t.name, if modern { "2026-07-28" } else { "2025-11-25" }, &f);
+    }
+    NOOP.store(true, std::sync::atomic::Ordering::Relaxed);
+    let t = Target {
+        name: "trailmesh, no query (noop)",
+        url: same_query.url.clone(),
+        modern: true,
+        session: None,
+    };
+    let f = measure(&t, &args).await?;
+    report(t.name, "2026-07-28", &f);
+    NOOP.store(false, std::sync::atomic::Ordering::Relaxed);
+    let mut lat = Vec::new();
+    for _ in 0..args.calls.min(1000) {
+        let start = Instant::now();
+        store.cameras().await?;
+        lat.push(start.elapsed().as_secs_f64() * 1e6);
+    }
+    lat.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "{:<28} {:<11} median {:>8.1} us   (the query alone, no MCP)",
+        "Store::cameras",
+        "-",
+        lat[lat.len() / 2]
+    );
+    let skill = trailmesh_camera_inventory::CameraInventory::new(store.clone());
+    let mut lat = Vec::new();
+    for _ in 0..args.calls.min(1000) {
+        let start = Instant::now();
+        skill
+            .list_cameras(trailmesh_camera_inventory::ListCamerasInput {
+                limit: Some(50),
+                ..Default::default()
+            })
+            .await?;
+        lat.push(start.elapsed().as_secs_f64() * 1e6);
+    }
+    lat.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "{:<28} {:<11} median {:>8.1} us   (the skill call alone, no MCP)",
+        "camera-inventory skill",
+        "-",
+        lat[lat.len() / 2]
+    );
+
+    if let Some(python) = &args.python {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("py/bench_server.py");
+        for (modern, stateless) in [(true, true), (false, false)] {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+            let mut cmd = std::process::Command::new(python);
+            cmd.arg(&script)
+                .arg("--db")
+                .arg(&db)
+                .arg("--port")
+                .arg(port.to_string());
+            if stateless {
+                cmd.arg("--stateless");
+            }
+            let mut child = cmd.stdout(std::process::Stdio::null()).spawn()?;
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+                if Instant::now() > deadline {
+                    let _ = child.kill();
+                    bail!("the Python server did not start");
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            let t = Target {
+                name: "Python SDK MCPServer",
+                url: format!("http://127.0.0.1:{port}/mcp"),
+                modern,
+                session: None,
+            };
+            let measured = measure(&t, &args).await;
+            let _ = child.kill();
+            let _ = child.wait();
+            let f = measured?;
+            report(t.name, if modern { "2026-07-28" } else { "2025-11-25" }, &f);
+            let best = ours.iter().map(|o| o.calls_per_s).fold(0.0, f64::max);
+            println!(
+                "same query, trailmesh / Python: {:.1}x calls/s, {:.1}x lower median latency",
+                best / f.calls_per_s,
+                f.median_us / ours.iter().map(|o| o.median_us).fold(f64::MAX, f64::min)
+            );
+        }
+    }
+    shutdown.cancel();
+    same_query.finished().await?;
+    skill_tool.finished().await?;
+    Ok(())
+}

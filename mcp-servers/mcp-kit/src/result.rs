@@ -1,0 +1,118 @@
+//! A skill's result as an MCP tool result.
+//!
+//! `Ok` becomes structured content plus the same JSON as a text block (rmcp's [`Json`]); the
+//! tool's outputSchema comes from the same type. `Err` becomes a result with `isError: true`
+//! and a message that says what to fix, never a JSON-RPC error: models read tool results,
+//! and clients hide protocol errors.
+
+use rmcp::Json;
+use rmcp::model::{CallToolResult, ContentBlock};
+use schemars::JsonSchema;
+use serde::Serialize;
+use std::borrow::Cow;
+use trailmesh_core::skill::{SkillError, SkillResult};
+
+/// A tool's output as clients see it: `T` serialised without `null` members, so it matches
+/// the [`portable`](crate::schema::portable) outputSchema (nullable fields made optional).
+/// Its JSON Schema is `T`'s; write tools as `-> Result<Json<Portable<T>>, CallToolResult>` so
+/// rmcp derives the outputSchema from the return type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Portable<T>(pub T);
+
+impl<T: Serialize> Serialize for Portable<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut value = serde_json::to_value(&self.0).map_err(serde::ser::Error::custom)?;
+        crate::schema::strip_nulls(&mut value);
+        value.serialize(serializer)
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Portable<T> {
+    fn schema_name() -> Cow<'static, str> {
+        T::schema_name()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        T::json_schema(generator)
+    }
+}
+
+/// Turns a skill's result into what a `#[tool]` returns. In debug builds (and so in tests)
+/// the value is first checked against the tool's portable outputSchema; a mismatch is
+/// reported as an error result rather than sent as content that breaks the contract.
+pub fn skill_json<T>(result: SkillResult<T>) -> Result<Json<Portable<T>>, CallToolResult>
+where
+    T: Serialize + JsonSchema + 'static,
+{
+    match result {
+        Ok(value) => {
+            #[cfg(debug_assertions)]
+            if let Err(problem) = check_output(&value) {
+                tracing::error!(%problem, "tool output does not match its outputSchema");
+                return Err(CallToolResult::error(vec![ContentBlock::text(format!(
+                    "internal error: the result does not match the tool's outputSchema ({problem}); please report this"
+                ))]));
+            }
+            Ok(Json(Portable(value)))
+        }
+        Err(error) => Err(tool_error(&error)),
+    }
+}
+
+/// An `isError` tool result for a skill error, worded so a model can correct the call.
+pub fn tool_error(error: &SkillError) -> CallToolResult {
+    let text = match error {
+        SkillError::InvalidInput { .. } => format!("{error}. Fix this argument and call the tool again."),
+        SkillError::NotFound { .. } => error.to_string(),
+        SkillError::Store(e) => {
+            tracing::error!(error = %e, "database error in a tool call");
+            format!("the database failed ({e}); this is not caused by the arguments, try again later")
+        }
+    };
+    CallToolResult::error(vec![ContentBlock::text(text)])
+}
+
+/// Checks a value against the portable outputSchema of its type.
+pub fn check_output<T: Serialize + JsonSchema + 'static>(value: &T) -> Result<(), String> {
+    let schema = crate::schema::portable(&rmcp::handler::server::common::schema_for_output::<T>());
+    let json = serde_json::to_value(Portable(value)).map_err(|e| format!("cannot serialise: {e}"))?;
+    let errors = crate::validate::validate(&serde_json::Value::Object(schema), &json);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize, JsonSchema)]
+    struct Out {
+        /// A count.
+        n: u32,
+        /// Maybe a name.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    }
+
+    #[derive(Serialize, JsonSchema)]
+    struct Nullable {
+        /// Serialised as null when absent.
+        note: Option<String>,
+    }
+
+    #[test]
+    fn ok_is_structured_and_errors_say_what_to_fix() {
+        let ok = skill_json(Ok(Out { n: 3, name: None }));
+        assert!(ok.is_ok());
+        assert!(check_output(&Nullable { note: None }).is_ok());
+        let Err(err) = skill_json::<Out>(Err(SkillError::invalid("limit", "must be at least 1"))) else {
+            panic!("an error result was expected");
+        };
+        assert_eq!(err.is_error, Some(true));
+        let text = serde_json::to_string(&err.content).unwrap();
+        assert!(text.contains("limit") && text.contains("Fix this argument"), "{text}");
+    }
+}
