@@ -7,7 +7,8 @@
 //! 3. Import of a 100,000-image MegaDetector 1.6 file (target: < 5 s).
 //!
 //! Sizes: `TM_BENCH_DETECTIONS` (default 10,000,000), `TM_BENCH_MD_IMAGES` (default 100,000).
-//! Set `TM_BENCH_PG=postgres://...` to also time the bulk insert on PostgreSQL.
+//! Set `TM_BENCH_PG=postgres://...` to also time the bulk insert on PostgreSQL, and
+//! `TM_BENCH_DB=/path/bench.db` to keep the detection database for later runs.
 
 use std::time::{Duration, Instant};
 use trailmesh_core::import::NoProgress;
@@ -181,16 +182,25 @@ async fn main() {
     };
     let dir = tempfile::tempdir().expect("tempdir");
 
-    println!("== bulk insert of detections into SQLite ({total} rows, {CHUNK} per transaction)");
-    let store = Store::open(&dir.path().join("bench.db").display().to_string())
-        .await
-        .expect("open");
-    let spent = bulk_insert(&store, total).await;
-    println!(
-        "bulk insert: {total} rows in {:.2} s = {:.0} rows/s (target >= 200000)",
-        spent.as_secs_f64(),
-        total as f64 / spent.as_secs_f64()
-    );
+    // TM_BENCH_DB=path keeps the detection database between runs (the insert is skipped
+    // when the file already exists), so the query can be timed again without the insert.
+    let kept = std::env::var("TM_BENCH_DB").ok();
+    let db_path = kept
+        .clone()
+        .unwrap_or_else(|| dir.path().join("bench.db").display().to_string());
+    let reuse = kept.is_some() && std::path::Path::new(&db_path).exists();
+    let store = Store::open(&db_path).await.expect("open");
+    if reuse {
+        println!("== reusing {db_path} (bulk insert not timed)");
+    } else {
+        println!("== bulk insert of detections into SQLite ({total} rows, {CHUNK} per transaction)");
+        let spent = bulk_insert(&store, total).await;
+        println!(
+            "bulk insert: {total} rows in {:.2} s = {:.0} rows/s (target >= 200000)",
+            spent.as_secs_f64(),
+            total as f64 / spent.as_secs_f64()
+        );
+    }
 
     println!("== time-range query, one camera, one day, over {total} detections");
     let mut times = Vec::new();

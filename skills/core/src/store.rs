@@ -443,6 +443,9 @@ impl Store {
             // Rows cross from SQLite's worker thread in batches rather than a few at a time.
             .row_buffer_size(1024)
             .pragma("cache_size", "-65536")
+            // Reads map the file instead of copying pages through read(2): a range query
+            // touches a few thousand scattered pages.
+            .pragma("mmap_size", "2147418112")
             .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
         SQLITE_MIGRATIONS.run(&pool).await?;
@@ -756,35 +759,62 @@ impl Store {
 
     /// Detections, ordered by time then id.
     pub async fn detections(&self, f: &DetectionQuery) -> StoreResult<Vec<Detection>> {
-        let rows: Vec<DetectionRow> = on_pool!(self, |pool, DB| {
-            let mut q = QueryBuilder::<DB>::new(format!("SELECT {DETECTION_COLUMNS} FROM detections WHERE 1=1"));
-            if let Some(c) = &f.camera_id {
-                q.push(" AND camera_id = ").push_bind(c.clone());
+        macro_rules! detection_filters {
+            ($q:ident) => {
+                if let Some(c) = &f.camera_id {
+                    $q.push(" AND camera_id = ").push_bind(c.clone());
+                }
+                if let Some(d) = &f.deployment_id {
+                    $q.push(" AND deployment_id = ").push_bind(d.clone());
+                }
+                if let Some(s) = &f.scientific_name {
+                    $q.push(" AND scientific_name = ").push_bind(s.clone());
+                }
+                if let Some(e) = &f.event_id {
+                    $q.push(" AND event_id = ").push_bind(e.clone());
+                }
+                if let Some(m) = &f.media_id {
+                    $q.push(" AND media_id = ").push_bind(m.clone());
+                }
+                if let Some(t) = f.time.from {
+                    $q.push(" AND ts_ms >= ").push_bind(to_ms(t));
+                }
+                if let Some(t) = f.time.to {
+                    $q.push(" AND ts_ms < ").push_bind(to_ms(t));
+                }
+                $q.push(" ORDER BY ts_ms, id");
+                if let Some(l) = f.limit {
+                    $q.push(" LIMIT ").push_bind(l);
+                }
+            };
+        }
+        let rows: Vec<DetectionRow> = match &self.pool {
+            Pool::Sqlite(pool) => {
+                // SQLite packs the rows into one JSON array: sqlx copies every value of
+                // every row across its worker thread, which costs more than the query
+                // itself for a few thousand rows (see the storage benchmark).
+                let mut q = QueryBuilder::<sqlx::Sqlite>::new(format!(
+                    "SELECT json_group_array(json_array({DETECTION_JSON_COLUMNS}) ORDER BY ts_ms, id) \
+                     FROM (SELECT {DETECTION_COLUMNS} FROM detections WHERE 1=1"
+                ));
+                detection_filters!(q);
+                q.push(")");
+                let (json,): (String,) = q.build_query_as().fetch_one(pool).await?;
+                let packed: Vec<DetectionJsonRow> = serde_json::from_str(&json)
+                    .map_err(|e| StoreError::Corrupt(format!("detections packed as JSON: {e}")))?;
+                packed
+                    .into_iter()
+                    .map(DetectionJsonRow::into_row)
+                    .collect::<StoreResult<_>>()?
             }
-            if let Some(d) = &f.deployment_id {
-                q.push(" AND deployment_id = ").push_bind(d.clone());
+            Pool::Postgres(pool) => {
+                let mut q = QueryBuilder::<sqlx::Postgres>::new(format!(
+                    "SELECT {DETECTION_COLUMNS} FROM detections WHERE 1=1"
+                ));
+                detection_filters!(q);
+                q.build_query_as().fetch_all(pool).await?
             }
-            if let Some(s) = &f.scientific_name {
-                q.push(" AND scientific_name = ").push_bind(s.clone());
-            }
-            if let Some(e) = &f.event_id {
-                q.push(" AND event_id = ").push_bind(e.clone());
-            }
-            if let Some(m) = &f.media_id {
-                q.push(" AND media_id = ").push_bind(m.clone());
-            }
-            if let Some(t) = f.time.from {
-                q.push(" AND ts_ms >= ").push_bind(to_ms(t));
-            }
-            if let Some(t) = f.time.to {
-                q.push(" AND ts_ms < ").push_bind(to_ms(t));
-            }
-            q.push(" ORDER BY ts_ms, id");
-            if let Some(l) = f.limit {
-                q.push(" LIMIT ").push_bind(l);
-            }
-            q.build_query_as().fetch_all(pool).await?
-        });
+        };
         rows.into_iter().map(DetectionRow::into_model).collect()
     }
 
@@ -1038,6 +1068,80 @@ const TRACK_COLUMNS: &str =
     "id, event_id, camera_id, start_ms, end_ms, scientific_name, individual_id, heading_deg, speed, frames";
 const DETECTION_INSERT: &str = "INSERT INTO detections (id, media_id, camera_id, deployment_id, ts_ms, frame_number, observation_type, scientific_name, count, life_stage, sex, behavior, individual_id, confidence, bbox_x, bbox_y, bbox_w, bbox_h, classification_method, classified_by, classification_probability, event_id, track_id) ";
 const DETECTION_COLUMNS: &str = "id, media_id, camera_id, deployment_id, ts_ms, frame_number, observation_type, scientific_name, count, life_stage, sex, behavior, individual_id, confidence, bbox_x, bbox_y, bbox_w, bbox_h, classification_method, classified_by, classification_probability, event_id, track_id";
+
+/// The detection columns as SQLite JSON values; REAL columns go as 17-digit text so that
+/// every `f64` comes back bit for bit (JSON's own float rendering rounds to 15 digits).
+const DETECTION_JSON_COLUMNS: &str = "id, media_id, camera_id, deployment_id, ts_ms, frame_number, observation_type, scientific_name, count, life_stage, sex, behavior, individual_id, \
+     iif(confidence IS NULL, NULL, printf('%!.17g', confidence)), iif(bbox_x IS NULL, NULL, printf('%!.17g', bbox_x)), \
+     iif(bbox_y IS NULL, NULL, printf('%!.17g', bbox_y)), iif(bbox_w IS NULL, NULL, printf('%!.17g', bbox_w)), \
+     iif(bbox_h IS NULL, NULL, printf('%!.17g', bbox_h)), classification_method, classified_by, \
+     iif(classification_probability IS NULL, NULL, printf('%!.17g', classification_probability)), event_id, track_id";
+
+/// One detection as SQLite's `json_array` writes it (see [`DETECTION_JSON_COLUMNS`]).
+#[derive(serde::Deserialize)]
+struct DetectionJsonRow(
+    String,
+    String,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    String,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+fn packed_real(column: &str, v: Option<String>) -> StoreResult<Option<f64>> {
+    v.map(|s| {
+        s.parse::<f64>()
+            .map_err(|_| StoreError::Corrupt(format!("detections.{column}: '{s}' is not a number")))
+    })
+    .transpose()
+}
+
+impl DetectionJsonRow {
+    fn into_row(self) -> StoreResult<DetectionRow> {
+        Ok(DetectionRow {
+            id: self.0,
+            media_id: self.1,
+            camera_id: self.2,
+            deployment_id: self.3,
+            ts_ms: self.4,
+            frame_number: self.5,
+            observation_type: self.6,
+            scientific_name: self.7,
+            count: self.8,
+            life_stage: self.9,
+            sex: self.10,
+            behavior: self.11,
+            individual_id: self.12,
+            confidence: packed_real("confidence", self.13)?,
+            bbox_x: packed_real("bbox_x", self.14)?,
+            bbox_y: packed_real("bbox_y", self.15)?,
+            bbox_w: packed_real("bbox_w", self.16)?,
+            bbox_h: packed_real("bbox_h", self.17)?,
+            classification_method: self.18,
+            classified_by: self.19,
+            classification_probability: packed_real("classification_probability", self.20)?,
+            event_id: self.21,
+            track_id: self.22,
+        })
+    }
+}
 
 fn parse_opt<T: FromStr<Err = String>>(table: &str, column: &str, v: Option<String>) -> StoreResult<Option<T>> {
     v.map(|s| {

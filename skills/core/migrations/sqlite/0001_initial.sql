@@ -112,8 +112,11 @@ CREATE TABLE tracks (
 );
 CREATE INDEX tracks_event ON tracks (event_id);
 
+-- Clustered by camera and time (WITHOUT ROWID, primary key camera_id, ts_ms, id): the
+-- skills' commonest question is "this camera, this time span", which then reads a few
+-- contiguous pages instead of one page per row. The identifier stays unique by index.
 CREATE TABLE detections (
-    id                         TEXT PRIMARY KEY NOT NULL,
+    id                         TEXT NOT NULL,
     media_id                   TEXT NOT NULL,
     camera_id                  TEXT NOT NULL,
     deployment_id              TEXT NOT NULL,
@@ -135,9 +138,10 @@ CREATE TABLE detections (
     classified_by              TEXT,
     classification_probability REAL,
     event_id                   TEXT,
-    track_id                   TEXT
-);
-CREATE INDEX detections_camera_time ON detections (camera_id, ts_ms);
+    track_id                   TEXT,
+    PRIMARY KEY (camera_id, ts_ms, id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX detections_id ON detections (id);
 CREATE INDEX detections_species_time ON detections (scientific_name, ts_ms);
 CREATE INDEX detections_event ON detections (event_id);
 
