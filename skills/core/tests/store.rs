@@ -167,7 +167,6 @@ async fn indexes_fit_the_skills_queries(store: &Store) {
     };
     for wanted in [
         camera_time,
-        "detections_species_time",
         "detections_event",
         "events_camera_time",
         "events_species_time",

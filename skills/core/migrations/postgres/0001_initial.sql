@@ -138,7 +138,8 @@ CREATE TABLE detections (
     track_id                   TEXT
 );
 CREATE INDEX detections_camera_time ON detections (camera_id, ts_ms);
-CREATE INDEX detections_species_time ON detections (scientific_name, ts_ms);
+-- Species questions are asked of events (events_species_time); no skill looks up
+-- detections by species, so that index would only slow every insert down.
 CREATE INDEX detections_event ON detections (event_id);
 
 -- One row per import run: what came in, from where, and what it added.

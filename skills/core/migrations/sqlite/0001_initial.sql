@@ -142,7 +142,8 @@ CREATE TABLE detections (
     PRIMARY KEY (camera_id, ts_ms, id)
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX detections_id ON detections (id);
-CREATE INDEX detections_species_time ON detections (scientific_name, ts_ms);
+-- Species questions are asked of events (events_species_time); no skill looks up
+-- detections by species, so that index would only slow every insert down.
 CREATE INDEX detections_event ON detections (event_id);
 
 -- One row per import run: what came in, from where, and what it added.
