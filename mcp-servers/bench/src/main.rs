@@ -11,7 +11,6 @@
 //! Not a test.
 //!
 //! ```text
-//! trailmesh demo seed --days 7 --scale 0.2 --data-dir /tmp/bench
 //! cargo run --release -p trailmesh-mcp-bench -- --data-dir /tmp/bench --python .venv/bin/python
 //! ```
 
@@ -104,7 +103,7 @@ impl ServerHandler for CameraQuery {
 
 #[derive(Debug, Parser)]
 struct Args {
-    /// Data directory holding trailmesh.db (seed it with `trailmesh demo seed`).
+    /// Data directory holding trailmesh.db (seeded with a small demo study when absent).
     #[arg(long)]
     data_dir: PathBuf,
     /// Python with the `mcp` SDK; omit to measure trailmesh only.
@@ -119,6 +118,83 @@ struct Args {
     /// Length of the throughput run, seconds.
     #[arg(long, default_value_t = 5)]
     seconds: u64,
+    /// Drive the throughput run with this `wrk` (a C load generator that costs the
+    /// servers far less CPU than an in-process client); default: `wrk` on PATH if present.
+    #[arg(long)]
+    wrk: Option<PathBuf>,
+}
+
+/// `wrk` to use, if any.
+fn wrk_path(args: &Args) -> Option<PathBuf> {
+    args.wrk.clone().or_else(|| {
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join("wrk"))
+                .find(|p| p.is_file())
+        })
+    })
+}
+
+/// Throughput and latency under `concurrency` connections, measured by `wrk` (one
+/// thread; JSON-RPC ids counted up per request so that sessions never see a repeat).
+fn measure_with_wrk(wrk: &std::path::Path, t: &Target, args: &Args) -> Result<(f64, f64, f64)> {
+    let body = serde_json::to_string(&call_body(0, t.modern))?.replace("\"id\":0", "\"id\":%d");
+    let mut headers = vec![
+        ("Content-Type", "application/json".to_string()),
+        ("Accept", "application/json, text/event-stream".to_string()),
+        ("Mcp-Method", "tools/call".to_string()),
+        ("Mcp-Name", tool_name().to_string()),
+        (
+            "MCP-Protocol-Version",
+            if t.modern { "2026-07-28" } else { "2025-11-25" }.to_string(),
+        ),
+    ];
+    if let Some(s) = &t.session {
+        headers.push(("Mcp-Session-Id", s.clone()));
+    }
+    let mut lua = String::from("wrk.method = \"POST\"\n");
+    for (k, v) in &headers {
+        lua.push_str(&format!("wrk.headers[\"{k}\"] = \"{v}\"\n"));
+    }
+    lua.push_str(&format!(
+        "local n = 0\nlocal fmt = [[{body}]]\nrequest = function()\n  n = n + 1\n  return wrk.format(nil, nil, nil, string.format(fmt, n))\nend\n"
+    ));
+    let script = std::env::temp_dir().join(format!("trailmesh-mcp-bench-{}.lua", std::process::id()));
+    std::fs::write(&script, lua)?;
+    let out = std::process::Command::new(wrk)
+        .args(["-t1", "--latency"])
+        .arg(format!("-c{}", args.concurrency))
+        .arg(format!("-d{}s", args.seconds))
+        .arg("-s")
+        .arg(&script)
+        .arg(&t.url)
+        .output()
+        .with_context(|| format!("running {}", wrk.display()))?;
+    let _ = std::fs::remove_file(&script);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    if !out.status.success() || text.contains("Non-2xx") || text.contains("Socket errors") {
+        bail!(
+            "{}: wrk reports failures:\n{text}{}",
+            t.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let value = |prefix: &str| -> Option<f64> {
+        let line = text.lines().find(|l| l.trim_start().starts_with(prefix))?;
+        let raw = line.trim_start().trim_start_matches(prefix).trim();
+        let (num, unit) = raw.split_at(raw.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(raw.len()));
+        let num: f64 = num.trim().parse().ok()?;
+        Some(match unit.trim() {
+            "us" => num,
+            "ms" => num * 1e3,
+            "s" => num * 1e6,
+            _ => num,
+        })
+    };
+    let per_s = value("Requests/sec:").context("wrk printed no Requests/sec")?;
+    let p50 = value("50%").context("wrk printed no 50% latency")?;
+    let p99 = value("99%").context("wrk printed no 99% latency")?;
+    Ok((per_s, p50, p99))
 }
 
 /// How a client talks to a server.
@@ -255,6 +331,14 @@ async fn measure(t: &Target, args: &Args) -> Result<Figures> {
     let median_us = lat[lat.len() / 2];
     let p99_us = lat[(lat.len() * 99 / 100).min(lat.len() - 1)];
 
+    if let Some(wrk) = wrk_path(args) {
+        let (calls_per_s, _, _) = measure_with_wrk(&wrk, &t, args)?;
+        return Ok(Figures {
+            median_us,
+            p99_us,
+            calls_per_s,
+        });
+    }
     let deadline = Instant::now() + Duration::from_secs(args.seconds);
     let mut tasks = Vec::new();
     for w in 0..args.concurrency {
@@ -299,14 +383,18 @@ fn report(name: &str, era: &str, f: &Figures) {
 async fn main() -> Result<()> {
     let args = Args::parse();
     let db = args.data_dir.join("trailmesh.db");
-    if !db.exists() {
-        bail!(
-            "{} does not exist: run `trailmesh demo seed --data-dir {}` first",
-            db.display(),
-            args.data_dir.display()
-        );
-    }
+    let fresh = !db.exists();
     let store = trailmesh_core::Store::open(&db.display().to_string()).await?;
+    if fresh {
+        // The demo study (7 days, scale 0.2) so that the bench needs nothing prepared.
+        let cfg = trailmesh_core::demo::DemoConfig {
+            days: 7,
+            scale: 0.2,
+            ..Default::default()
+        };
+        trailmesh_core::demo::seed(&store, &cfg, &trailmesh_core::import::NoProgress).await?;
+        println!("seeded the demo study into {}", db.display());
+    }
     let shutdown = CancellationToken::new();
     let query = CameraQuery::new(store.clone());
     let same_query = trailmesh_mcp_kit::serve_http(
@@ -323,8 +411,14 @@ async fn main() -> Result<()> {
     )
     .await?;
     println!(
-        "tools/call list_cameras (limit 50), {} sequential calls, then {} clients for {} s",
-        args.calls, args.concurrency, args.seconds
+        "tools/call list_cameras (limit 50), {} sequential calls, then {} clients for {} s ({})",
+        args.calls,
+        args.concurrency,
+        args.seconds,
+        match wrk_path(&args) {
+            Some(w) => format!("load from {}", w.display()),
+            None => "load from in-process clients".to_string(),
+        }
     );
     let mut ours = Vec::new();
     for modern in [true, false] {
