@@ -29,10 +29,12 @@ pub struct VisionConfig {
     pub onnxruntime: Option<PathBuf>,
     /// `cpu` or `cuda`.
     pub execution_provider: ExecutionProvider,
-    /// Threads ONNX Runtime uses inside one inference; 0 = one per core.
+    /// Threads ONNX Runtime uses inside one inference; 0 = the cores shared out among the
+    /// sessions.
     pub threads: usize,
-    /// Inference sessions running batches in parallel (each with `threads` threads). On a
-    /// CPU, 2 sessions x 1 thread can beat 1 session x 2 threads for this small model.
+    /// Inference sessions running batches in parallel (each with `threads` threads);
+    /// 0 = one per core, up to 8, on the CPU (1 on CUDA). For this small model, sessions
+    /// side by side beat threads inside one run (see the benchmark in `skills/vision`).
     pub sessions: usize,
     /// Frames sent to the detector in one run when several are pending.
     pub batch_size: usize,
@@ -58,7 +60,7 @@ impl Default for VisionConfig {
             onnxruntime: None,
             execution_provider: ExecutionProvider::Cpu,
             threads: 0,
-            sessions: 1,
+            sessions: 0,
             batch_size: 4,
             confidence: 0.25,
             nms_iou: 0.45,
@@ -161,8 +163,11 @@ impl VisionConfig {
         if !(0.0..=1.0).contains(&self.nms_iou) {
             return bad(format!("nms_iou must be in 0..1, not {}", self.nms_iou));
         }
-        if self.sessions == 0 || self.sessions > 16 {
-            return bad(format!("sessions must be in 1..16, not {}", self.sessions));
+        if self.sessions > 16 {
+            return bad(format!(
+                "sessions must be in 0..16 (0 = one per core), not {}",
+                self.sessions
+            ));
         }
         if self.batch_size == 0 || self.batch_size > 64 {
             return bad(format!("batch_size must be in 1..64, not {}", self.batch_size));
@@ -183,6 +188,22 @@ impl VisionConfig {
             return bad("tracker.max_gap_s and events.gap_s must be positive".into());
         }
         Ok(())
+    }
+
+    /// Sessions and threads per session after resolving the automatic (0) values.
+    pub fn parallelism(&self) -> (usize, usize) {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let sessions = match (self.sessions, self.execution_provider) {
+            (0, ExecutionProvider::Cuda) => 1,
+            (0, ExecutionProvider::Cpu) => cores.min(8),
+            (n, _) => n,
+        };
+        let threads = if self.threads == 0 {
+            (cores / sessions).max(1)
+        } else {
+            self.threads
+        };
+        (sessions, threads)
     }
 
     /// The model file to load.

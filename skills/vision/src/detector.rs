@@ -181,12 +181,12 @@ impl Detector {
                     .into(),
             });
         }
-        let mut sessions = Vec::with_capacity(cfg.sessions);
-        for _ in 0..cfg.sessions {
-            let mut builder = Session::builder(env)?.with_optimization_level(GraphOptimizationLevel::All)?;
-            if cfg.threads > 0 {
-                builder = builder.with_intra_threads(cfg.threads)?;
-            }
+        let (count, threads) = cfg.parallelism();
+        let mut sessions = Vec::with_capacity(count);
+        for _ in 0..count {
+            let mut builder = Session::builder(env)?
+                .with_optimization_level(GraphOptimizationLevel::All)?
+                .with_intra_threads(threads)?;
             let session = builder.commit_from_file(&path).map_err(|e| VisionError::Model {
                 path: path.clone(),
                 message: e.to_string(),

@@ -34,9 +34,9 @@ fn parse() -> Result<Args, String> {
         dir: manifest.join("tests/fixtures"),
         size: 640,
         rounds: 4,
-        threads: 2,
+        threads: 0,
         batch: 4,
-        sessions: 1,
+        sessions: 0,
         repeats: 3,
         python: std::env::var("VISION_PYTHON").ok(),
     };
@@ -191,10 +191,10 @@ async fn main() {
     let non_model = (ph.decode + ph.letterbox + ph.post + ph.store).as_secs_f64();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0 / n as f64;
     println!(
-        "images: {} files x {} rounds = {n}, input {size}, threads {}, batch {}, sessions {}",
+        "images: {} files x {} rounds = {n}, input {size}, threads per session {}, batch {}, sessions {}",
         files.len(),
         args.rounds,
-        args.threads,
+        cfg.parallelism().1,
         detector.batch_size(),
         detector.sessions()
     );
@@ -298,7 +298,11 @@ fn python_bench(args: &Args, cfg: &VisionConfig) -> Option<(f64, f64)> {
         .arg(args.size.to_string())
         .arg(&args.dir)
         .arg(args.rounds.to_string())
-        .env("BENCH_THREADS", args.threads.to_string())
+        // The same thread budget as ours: sessions x threads.
+        .env("BENCH_THREADS", {
+            let (sessions, threads) = cfg.parallelism();
+            (sessions * threads).to_string()
+        })
         .output();
     match out {
         Ok(o) if o.status.success() => {
