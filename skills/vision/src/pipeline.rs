@@ -61,6 +61,7 @@ pub struct CameraRun<'d> {
     pending: Vec<(usize, Arc<RgbImage>)>,
     frames: Vec<FrameInfo>,
     best_image: HashMap<u64, (f32, Arc<RgbImage>)>,
+    thumbnail_width: u32,
     untracked: Vec<(usize, PixelBox, u32, u32)>,
     stats: VisionStats,
 }
@@ -74,7 +75,8 @@ pub struct CameraResult {
     pub frames: Vec<FrameInfo>,
     /// Boxes that joined no track (low score, nothing to extend): frame, box, frame size.
     pub untracked: Vec<(usize, PixelBox, u32, u32)>,
-    /// The best frame of each track, by track id.
+    /// The best frame of each track, by track id, shrunk to the thumbnail width (a long
+    /// run over many full-size photos holds only these small copies).
     pub best_image: HashMap<u64, Arc<RgbImage>>,
     /// Counters.
     pub stats: VisionStats,
@@ -90,6 +92,7 @@ impl<'d> CameraRun<'d> {
             pending: Vec::new(),
             frames: Vec::new(),
             best_image: HashMap::new(),
+            thumbnail_width: cfg.events.thumbnail_width,
             untracked: Vec::new(),
             stats: VisionStats::default(),
         }
@@ -127,12 +130,15 @@ impl<'d> CameraRun<'d> {
             self.stats.boxes += boxes.len() as u64;
             let t = self.frames[seq].time;
             let ids = self.tracker.update(t, seq as i64, img.width(), img.height(), &boxes);
+            let mut small: Option<Arc<RgbImage>> = None;
             for (b, id) in boxes.iter().zip(ids) {
                 match id {
                     Some(id) => {
-                        let best = self.best_image.entry(id).or_insert((-1.0, img.clone()));
-                        if b.score > best.0 {
-                            *best = (b.score, img.clone());
+                        let better = self.best_image.get(&id).is_none_or(|(s, _)| b.score > *s);
+                        if better {
+                            let width = self.thumbnail_width;
+                            let thumb = small.get_or_insert_with(|| Arc::new(shrink(&img, width))).clone();
+                            self.best_image.insert(id, (b.score, thumb));
                         }
                     }
                     None => self.untracked.push((seq, *b, img.width(), img.height())),
@@ -446,14 +452,22 @@ pub fn to_batch(
     Ok(batch)
 }
 
+/// A copy of a frame at most `width` pixels wide.
+fn shrink(img: &RgbImage, width: u32) -> RgbImage {
+    if img.width() <= width {
+        return img.clone();
+    }
+    let w = width.max(1);
+    let h = ((u64::from(img.height()) * u64::from(w)) / u64::from(img.width().max(1))).max(1) as u32;
+    image::imageops::thumbnail(img, w, h)
+}
+
 /// Writes a frame, scaled to `width` pixels wide, as a JPEG.
 pub fn write_thumbnail(img: &RgbImage, width: u32, path: &Path) -> Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| VisionError::io(dir, e))?;
     }
-    let w = width.min(img.width()).max(1);
-    let h = ((u64::from(img.height()) * u64::from(w)) / u64::from(img.width().max(1))).max(1) as u32;
-    let small = image::imageops::resize(img, w, h, image::imageops::FilterType::Triangle);
+    let small = shrink(img, width);
     let file = std::fs::File::create(path).map_err(|e| VisionError::io(path, e))?;
     let mut out = std::io::BufWriter::new(file);
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)

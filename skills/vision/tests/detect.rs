@@ -197,7 +197,8 @@ async fn a_folder_of_photos_and_a_video_imports_with_detections_tracks_and_event
     assert!(photo_event.scientific_name.is_none());
     assert!(photo_event.description.as_deref().unwrap().contains("species unknown"));
     for e in &events {
-        assert!(thumbs.join(format!("{}.jpg", e.id)).is_file(), "thumbnail of {}", e.id);
+        let thumb = image::open(thumbs.join(format!("{}.jpg", e.id))).expect("thumbnail of the event");
+        assert!(thumb.width() <= cfg.events.thumbnail_width, "{}", thumb.width());
         assert!(!e.deployment_id.is_empty());
     }
     let video_event = &events[1];
