@@ -20,6 +20,8 @@ pub struct Config {
     pub demo: DemoSettings,
     /// Import defaults.
     pub import: ImportSettings,
+    /// The vision pipeline: detector model and runtime, thresholds, gate, tracker, events.
+    pub vision: trailmesh_vision::VisionConfig,
 }
 
 /// `[storage]`
@@ -218,6 +220,7 @@ impl Config {
             );
         }
         self.demo.to_demo_config()?;
+        self.vision.validate()?;
         Ok(())
     }
 

@@ -64,6 +64,26 @@ pub enum Command {
     Status,
     /// Run a skill's MCP server: `trailmesh mcp camera-inventory --stdio` or `--http 127.0.0.1:PORT`.
     Mcp(mcp::McpArgs),
+    /// The vision pipeline (detector, tracker, events).
+    #[command(subcommand)]
+    Vision(VisionCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VisionCommand {
+    /// Provision ONNX Runtime for the detector: fetch the PyPI onnxruntime 1.31.1 wheel with
+    /// pip, verify it, keep its library in the cache directory, and load the model once.
+    Setup {
+        /// Python with pip used to fetch the wheel.
+        #[arg(long, default_value = "python3", value_name = "PYTHON")]
+        python: String,
+    },
+    /// Run the detector on image files and print the boxes as JSON (nothing is stored).
+    Detect {
+        /// Image files.
+        #[arg(required = true)]
+        images: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -137,6 +157,11 @@ pub struct ImportArgs {
     /// Folder import: skip files that are not what their name says instead of refusing all.
     #[arg(long)]
     pub skip_bad: bool,
+    /// Folder import: also run the detector, tracker and event segmenter (`[vision]` in the
+    /// configuration; needs `trailmesh vision setup` once, and FFmpeg for videos). Event
+    /// thumbnails go to DATA_DIR/thumbnails.
+    #[arg(long)]
+    pub detect: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -173,7 +198,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Import(args) => {
             let store = open_store(&config, &data_dir).await?;
-            let result = import(&store, &config, &args).await;
+            let result = import(&store, &config, &data_dir, &args).await;
             store.close().await;
             let summary = result?;
             print_summary(&summary);
@@ -186,6 +211,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             result
         }
         Command::Mcp(args) => mcp::run(&config, &data_dir, args).await,
+        Command::Vision(cmd) => vision(&config, cmd),
         Command::Status => {
             let store = open_store(&config, &data_dir).await?;
             let counts = store.counts().await?;
@@ -333,7 +359,7 @@ async fn demo_seed(store: &Store, config: &Config, data_dir: &Path, args: &DemoS
     Ok(())
 }
 
-async fn import(store: &Store, config: &Config, args: &ImportArgs) -> Result<ImportSummary> {
+async fn import(store: &Store, config: &Config, data_dir: &Path, args: &ImportArgs) -> Result<ImportSummary> {
     let path = &args.path;
     if !path.exists() {
         bail!("{}: no such file or folder", path.display());
@@ -343,6 +369,9 @@ async fn import(store: &Store, config: &Config, args: &ImportArgs) -> Result<Imp
         f => f,
     };
     let utc_offset_min = parse_utc_offset(args.utc_offset.as_deref().unwrap_or(&config.import.utc_offset))?;
+    if args.detect && format != ImportFormat::Folder && format != ImportFormat::Auto {
+        bail!("--detect works on folder imports only (this is a {format:?} import)");
+    }
     let bar = Bar::new();
     let summary = match format {
         ImportFormat::CamtrapDp => camtrap_dp::import_package(store, path, &bar).await?,
@@ -361,10 +390,83 @@ async fn import(store: &Store, config: &Config, args: &ImportArgs) -> Result<Imp
                 utc_offset_min,
                 skip_bad: args.skip_bad,
             };
-            media_folder::import_folder(store, path, &opts, &bar).await?
+            if args.detect {
+                let detector = trailmesh_vision::Detector::load(&config.vision)?;
+                let opts = trailmesh_vision::pipeline::DetectImportOptions {
+                    folder: opts,
+                    thumbnails: Some(data_dir.join("thumbnails")),
+                };
+                let (summary, stats) = trailmesh_vision::pipeline::import_folder_with_detection(
+                    store,
+                    &detector,
+                    &config.vision,
+                    path,
+                    &opts,
+                    &bar,
+                )
+                .await?;
+                eprintln!(
+                    "detector {}: {} frames, {} sent to the detector, {} boxes, {} tracks, {} events",
+                    detector.name(),
+                    stats.frames,
+                    stats.gated_in,
+                    stats.boxes,
+                    stats.tracks,
+                    stats.events
+                );
+                summary
+            } else {
+                media_folder::import_folder(store, path, &opts, &bar).await?
+            }
         }
     };
     Ok(summary)
+}
+
+fn vision(config: &Config, cmd: VisionCommand) -> Result<()> {
+    use trailmesh_vision::runtime;
+    match cmd {
+        VisionCommand::Setup { python } => {
+            let cache = runtime::cache_dir();
+            let lib = match config.vision.onnxruntime.as_deref() {
+                Some(p) => runtime::find_library(Some(p), &cache)?,
+                None => match runtime::find_library(None, &cache) {
+                    Ok(p) => p,
+                    Err(_) => runtime::provision(&cache, &python)?,
+                },
+            };
+            println!("ONNX Runtime: {}", lib.display());
+            let detector = trailmesh_vision::Detector::load(&config.vision)?;
+            println!(
+                "detector: {} ({}), input {}, batch {}",
+                detector.name(),
+                config.vision.model_path().display(),
+                detector.input_size(),
+                detector.batch_size()
+            );
+            Ok(())
+        }
+        VisionCommand::Detect { images } => {
+            let detector = trailmesh_vision::Detector::load(&config.vision)?;
+            let mut out = serde_json::Map::new();
+            for path in images {
+                let img = trailmesh_vision::pipeline::read_image(&path)?;
+                let boxes: Vec<serde_json::Value> = detector
+                    .detect(&img)?
+                    .iter()
+                    .map(|b| {
+                        serde_json::json!({
+                            "conf": (b.score * 1000.0).round() / 1000.0,
+                            "box_px": [b.x0.round(), b.y0.round(), b.x1.round(), b.y1.round()],
+                        })
+                    })
+                    .collect();
+                out.insert(path.display().to_string(), boxes.into());
+            }
+            println!("{}", serde_json::to_string_pretty(&out)?);
+            Ok(())
+        }
+    }
 }
 
 /// Guesses the format of an import path.

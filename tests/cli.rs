@@ -310,3 +310,65 @@ fn camtrap_dp_export_imports_back_into_an_empty_database() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("media.csv"));
 }
+
+/// `trailmesh` with the ONNX Runtime cache of the test environment (run-all.sh provisions it
+/// with `trailmesh vision setup`).
+fn vision_bin(args: &[&str]) -> Output {
+    let mut c = bin();
+    if let Some(cache) = std::env::var_os("TRAILMESH_CACHE_DIR") {
+        c.env("TRAILMESH_CACHE_DIR", cache);
+    }
+    c.args(args).output().expect("run trailmesh")
+}
+
+#[test]
+fn import_with_detect_stores_boxes_events_and_thumbnails() {
+    let tmp = tempfile::tempdir().unwrap();
+    let card = tmp.path().join("MEADOW-02");
+    std::fs::create_dir_all(&card).unwrap();
+    let photos = fixture("skills/vision/tests/fixtures");
+    std::fs::copy(photos.join("horses.jpg"), card.join("IMG_20240501_061200.jpg")).unwrap();
+    std::fs::copy(photos.join("grass.png"), card.join("IMG_20240501_090000.png")).unwrap();
+    let data = tmp.path().join("data");
+    let data_arg = data.to_str().unwrap();
+    let out = vision_bin(&["import", card.to_str().unwrap(), "--detect", "--data-dir", data_arg]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "import --detect failed:\n{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("boxes") && stdout.contains("events"),
+        "{stdout}\n{stderr}"
+    );
+    let counts = status(&data);
+    assert_eq!(counts["media"], 2, "{counts}");
+    assert_eq!(counts["events"], 1, "{counts}");
+    assert!(counts["detections"].as_i64().unwrap() >= 4, "four horses: {counts}");
+    let thumbs: Vec<_> = std::fs::read_dir(data.join("thumbnails")).unwrap().collect();
+    assert_eq!(thumbs.len(), 1, "one thumbnail per event");
+
+    let out = vision_bin(&["vision", "detect", photos.join("grass.png").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let boxes: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        boxes
+            .as_object()
+            .unwrap()
+            .values()
+            .next()
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+
+    let out = run(&[
+        "import",
+        fixture("README.md").to_str().unwrap(),
+        "--detect",
+        "--data-dir",
+        data_arg,
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("folder imports only"));
+}

@@ -108,6 +108,25 @@ mcp_target="${CARGO_TARGET_DIR:-$PWD/target}"
 export TRAILMESH_BIN="$mcp_target/debug/trailmesh" MCP_FIXTURE_BIN="$mcp_target/debug/trailmesh-mcp-fixture"
 # --- end of mcp-servers section -------------------------------------------------------------
 
+# --- vision: ONNX Runtime, FFmpeg and the Python reference (added by the vision work) -------
+# skills/vision/tests/detect.rs runs the real detector: it needs ONNX Runtime 1.31.1, which
+# `trailmesh vision setup` provisions from the PyPI onnxruntime wheel (checksum-verified, kept
+# in ~/.cache/trailmesh or $TRAILMESH_CACHE_DIR), and the ffmpeg program (Debian) for the video
+# test. The comparison with the independent Python pipeline (onnxruntime, numpy, Pillow from
+# PyPI) runs the Python named by VISION_PYTHON. The tests fail (never skip) without them.
+step "vision (ONNX Runtime 1.31.1 from PyPI; FFmpeg from Debian; Python reference from PyPI)"
+if ! command -v ffmpeg >/dev/null 2>&1; then
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null
+fi
+vision_venv="skills/vision/.venv"
+[ -x "$vision_venv/bin/python" ] || python3 -m venv "$vision_venv"
+"$vision_venv/bin/python" -c 'import onnxruntime, numpy, PIL' 2>/dev/null \
+  || "$vision_venv/bin/pip" install --quiet --disable-pip-version-check -r skills/vision/tests/reference/requirements.txt
+export VISION_PYTHON="$PWD/$vision_venv/bin/python"
+"$TRAILMESH_BIN" vision setup --python python3
+# --- end of vision section ------------------------------------------------------------------
+
 step "tests (SQLite and PostgreSQL; includes the dependency-direction check)"
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --locked --no-fail-fast

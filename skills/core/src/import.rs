@@ -190,7 +190,7 @@ pub async fn commit(
 /// location. A new deployment's clock offset is the camera's in `camera_offsets` (seen in
 /// zoned times), else `utc_offset_min`. Returns the new cameras and deployments; sets `deployment_id` on each media
 /// and on each detection (matched by media id).
-pub(crate) async fn place_media(
+pub async fn place_media(
     store: &Store,
     media: &mut [crate::model::Media],
     detections: &mut [crate::model::Detection],

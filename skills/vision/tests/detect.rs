@@ -1,0 +1,285 @@
+//! The detector and the whole pipeline on real photos, with the real model and ONNX Runtime.
+//!
+//! Needs ONNX Runtime 1.31 (`trailmesh vision setup`, or ORT_DYLIB_PATH; `tests/run-all.sh`
+//! provisions it) and, for the video test, the `ffmpeg` program. Fails, never skips, when
+//! either is missing.
+
+use image::RgbImage;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use trailmesh_core::import::NoProgress;
+use trailmesh_core::media_folder::FolderImportOptions;
+use trailmesh_core::store::{DetectionQuery, EventQuery, Store};
+use trailmesh_vision::detector::PixelBox;
+use trailmesh_vision::pipeline::{self, CameraRun, DetectImportOptions, FrameInfo};
+use trailmesh_vision::{Detector, VisionConfig};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn detector(size: u32) -> &'static Detector {
+    static D640: OnceLock<Detector> = OnceLock::new();
+    static D416: OnceLock<Detector> = OnceLock::new();
+    let cell = if size == 640 { &D640 } else { &D416 };
+    cell.get_or_init(|| {
+        let cfg = VisionConfig {
+            input_size: size,
+            ..Default::default()
+        };
+        Detector::load(&cfg).unwrap_or_else(|e| panic!("the detector must load for these tests: {e}"))
+    })
+}
+
+fn iou(a: &PixelBox, b: &[f64]) -> f64 {
+    let other = PixelBox {
+        x0: b[0] as f32,
+        y0: b[1] as f32,
+        x1: b[2] as f32,
+        y1: b[3] as f32,
+        score: 0.0,
+    };
+    f64::from(a.iou(&other))
+}
+
+fn expected() -> Value {
+    serde_json::from_str(&std::fs::read_to_string(fixtures().join("expected.json")).unwrap()).unwrap()
+}
+
+fn check_photos(size: u32) {
+    let d = detector(size);
+    let exp = expected();
+    for (file, boxes) in exp["animals"].as_object().unwrap() {
+        let img = pipeline::read_image(&fixtures().join(file)).unwrap();
+        let found = d.detect(&img).unwrap();
+        for want in boxes.as_array().unwrap() {
+            let want: Vec<f64> = want.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+            let best = found.iter().map(|f| iou(f, &want)).fold(0.0, f64::max);
+            assert!(
+                best >= 0.5,
+                "{file} at {size}: no detection matches {want:?} (best IoU {best:.2}); found {found:?}"
+            );
+        }
+    }
+    for file in exp["empty"].as_array().unwrap() {
+        let file = file.as_str().unwrap();
+        let img = pipeline::read_image(&fixtures().join(file)).unwrap();
+        let found = d.detect(&img).unwrap();
+        assert!(found.is_empty(), "{file} at {size} has no animal, found {found:?}");
+    }
+}
+
+#[test]
+fn animals_in_real_photos_are_found_at_640_and_empty_scenes_give_nothing() {
+    check_photos(640);
+}
+
+#[test]
+fn animals_in_real_photos_are_found_at_416() {
+    check_photos(416);
+}
+
+#[test]
+fn a_batch_gives_the_same_boxes_as_single_images() {
+    let d = detector(640);
+    let a = pipeline::read_image(&fixtures().join("horses.jpg")).unwrap();
+    let b = pipeline::read_image(&fixtures().join("person.jpg")).unwrap();
+    let batch = d.detect_batch(&[&a, &b, &a]).unwrap();
+    let single = [d.detect(&a).unwrap(), d.detect(&b).unwrap()];
+    assert_eq!(batch.len(), 3);
+    for (got, want) in batch.iter().zip([&single[0], &single[1], &single[0]]) {
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(want.iter()) {
+            assert!(g.iou(w) > 0.99 && (g.score - w.score).abs() < 1e-3, "{g:?} vs {w:?}");
+        }
+    }
+}
+
+/// A clip: the grey horse of `horses.jpg` walking left to right across the grass photo.
+fn moving_horse_frames(n: u32) -> Vec<RgbImage> {
+    let horses = pipeline::read_image(&fixtures().join("horses.jpg")).unwrap();
+    let horse = image::imageops::crop_imm(&horses, 420, 208, 180, 143).to_image();
+    let grass = pipeline::read_image(&fixtures().join("grass.png")).unwrap();
+    let background = image::imageops::resize(&grass, 640, 480, image::imageops::FilterType::Triangle);
+    (0..n)
+        .map(|i| {
+            let mut frame = background.clone();
+            let x = 20 + i64::from(i) * 400 / i64::from(n.max(2) - 1);
+            image::imageops::overlay(&mut frame, &horse, x, 200);
+            frame
+        })
+        .collect()
+}
+
+#[test]
+fn an_animal_crossing_the_frame_makes_one_event_with_a_track_heading_right() {
+    let d = detector(640);
+    let cfg = VisionConfig::default();
+    let mut run = CameraRun::new(d, &cfg);
+    let t0 = trailmesh_core::model::from_ms(1_717_200_000_000);
+    // Two still frames of empty grass, then the horse crosses in 12 frames at 5 fps.
+    let grass = pipeline::read_image(&fixtures().join("grass.png")).unwrap();
+    let empty = image::imageops::resize(&grass, 640, 480, image::imageops::FilterType::Triangle);
+    let mut frames = vec![empty.clone(), empty];
+    frames.extend(moving_horse_frames(12));
+    for (i, f) in frames.into_iter().enumerate() {
+        let info = FrameInfo {
+            media_id: "m-clip".into(),
+            time: t0 + chrono::Duration::milliseconds(i as i64 * 200),
+            video_frame: Some(i as i64),
+        };
+        run.push(info, f, true).unwrap();
+    }
+    let result = run.finish(cfg.events.gap_s).unwrap();
+    assert!(
+        result.stats.gated_in < result.stats.frames,
+        "the gate let every frame through: {:?}",
+        result.stats
+    );
+    assert_eq!(result.events.len(), 1, "{:#?}", result.events);
+    let e = &result.events[0];
+    assert_eq!(e.max_count, 1);
+    let longest = e.tracks.iter().max_by_key(|t| t.points.len()).unwrap();
+    assert!(
+        longest.points.len() >= 10,
+        "the horse is tracked across the clip: {longest:?}"
+    );
+    let heading = longest.heading_deg().unwrap();
+    assert!((heading - 90.0).abs() < 20.0, "moving right, heading {heading}");
+    assert!(longest.speed().unwrap() > 0.1, "about 0.28 frame widths per second");
+}
+
+#[tokio::test]
+async fn a_folder_of_photos_and_a_video_imports_with_detections_tracks_and_events() {
+    let d = detector(640);
+    let cfg = VisionConfig::default();
+    let dir = tempfile::tempdir().unwrap();
+    let card = dir.path().join("CREEK-01");
+    std::fs::create_dir_all(&card).unwrap();
+    // Photos with times in their names, and a video made from the moving-horse clip.
+    std::fs::copy(fixtures().join("horses.jpg"), card.join("IMG_20240501_061200.jpg")).unwrap();
+    std::fs::copy(fixtures().join("horses.jpg"), card.join("IMG_20240501_061201.jpg")).unwrap();
+    std::fs::copy(fixtures().join("grass.png"), card.join("IMG_20240501_090000.png")).unwrap();
+    let frames_dir = dir.path().join("frames");
+    std::fs::create_dir_all(&frames_dir).unwrap();
+    for (i, f) in moving_horse_frames(15).iter().enumerate() {
+        f.save(frames_dir.join(format!("{i:03}.png"))).unwrap();
+    }
+    let video = card.join("VID_20240501_120000.mp4");
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-framerate", "5", "-i"])
+        .arg(frames_dir.join("%03d.png"))
+        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p"])
+        .arg(&video)
+        .status()
+        .expect("ffmpeg must be installed for this test (Debian: apt-get install ffmpeg)");
+    assert!(status.success());
+
+    let store = Store::open_sqlite_file(&dir.path().join("t.db")).await.unwrap();
+    let thumbs = dir.path().join("thumbnails");
+    let opts = DetectImportOptions {
+        folder: FolderImportOptions::default(),
+        thumbnails: Some(thumbs.clone()),
+    };
+    let (summary, stats) = pipeline::import_folder_with_detection(&store, d, &cfg, &card, &opts, &NoProgress)
+        .await
+        .unwrap();
+    assert_eq!(summary.kind, "media-folder+detector");
+    let events = store.events(&EventQuery::default()).await.unwrap();
+    // Morning photos (one burst), and the video three hours later: two events.
+    assert_eq!(events.len(), 2, "{events:#?}\n{stats:?}");
+    let photo_event = &events[0];
+    assert!(
+        photo_event.count.unwrap() >= 3,
+        "several horses at once: {photo_event:?}"
+    );
+    assert!(photo_event.scientific_name.is_none());
+    assert!(photo_event.description.as_deref().unwrap().contains("species unknown"));
+    for e in &events {
+        let thumb = image::open(thumbs.join(format!("{}.jpg", e.id))).expect("thumbnail of the event");
+        assert!(thumb.width() <= cfg.events.thumbnail_width, "{}", thumb.width());
+        assert!(!e.deployment_id.is_empty());
+    }
+    let video_event = &events[1];
+    assert_eq!(video_event.count, Some(1));
+    let tracks = store.tracks(Some(&video_event.id)).await.unwrap();
+    let main = tracks.iter().max_by_key(|t| t.frames).unwrap();
+    assert!(main.frames >= 10, "{tracks:?}");
+    assert!((main.heading_deg.unwrap() - 90.0).abs() < 20.0, "{main:?}");
+    // Nothing on the grass photo.
+    let media = store.media(&Default::default()).await.unwrap();
+    let grass = media
+        .iter()
+        .find(|m| m.file_name.as_deref() == Some("IMG_20240501_090000.png"))
+        .unwrap();
+    let on_grass = store
+        .detections(&DetectionQuery {
+            media_id: Some(grass.id.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(on_grass.is_empty(), "{on_grass:?}");
+    // The same folder again adds nothing.
+    let (again, _) = pipeline::import_folder_with_detection(&store, d, &cfg, &card, &opts, &NoProgress)
+        .await
+        .unwrap();
+    assert_eq!(again.report.inserted(), 0, "{:?}", again.report);
+    // The results export as MegaDetector JSON with the boxes.
+    let md = trailmesh_core::megadetector::export(&store, &NoProgress).await.unwrap();
+    let json = serde_json::to_value(&md).unwrap();
+    let boxes: usize = json["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["detections"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert!(boxes >= 8 + 10, "photo and video boxes exported: {boxes}");
+}
+
+#[test]
+fn boxes_match_the_independent_python_pipeline() {
+    let python = std::env::var("VISION_PYTHON")
+        .expect("VISION_PYTHON must name a Python with onnxruntime, numpy and Pillow (tests/run-all.sh sets it)");
+    let d = detector(640);
+    let files = ["horses.jpg", "person.jpg", "chelsea.png", "grass.png"];
+    let out = std::process::Command::new(&python)
+        .arg(fixtures().join("../reference/detect.py"))
+        .arg(VisionConfig::default().model_path())
+        .arg("640")
+        .args(files.iter().map(|f| fixtures().join(f)))
+        .output()
+        .expect("run the Python reference");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let reference: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for file in files {
+        let img = pipeline::read_image(&fixtures().join(file)).unwrap();
+        let ours = d.detect(&img).unwrap();
+        let theirs = reference[file].as_array().unwrap();
+        // Boxes the reference finds with a clear score must be ours too (resampling differs
+        // slightly between Pillow and our letterbox, so borderline boxes may come and go).
+        for t in theirs {
+            let t: Vec<f64> = t.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+            if t[4] < 0.35 {
+                continue;
+            }
+            let best = ours
+                .iter()
+                .map(|o| (iou(o, &t), o.score))
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .unwrap_or((0.0, 0.0));
+            assert!(
+                best.0 >= 0.8,
+                "{file}: reference box {t:?} not found (best IoU {:.2}); ours {ours:?}",
+                best.0
+            );
+            assert!(
+                (f64::from(best.1) - t[4]).abs() < 0.1,
+                "{file}: score {} vs reference {}",
+                best.1,
+                t[4]
+            );
+        }
+    }
+}
