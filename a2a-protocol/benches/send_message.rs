@@ -151,6 +151,87 @@ async fn load(url: String, clients: usize, duration: Duration) -> Figures {
     }
 }
 
+/// `wrk` on PATH (or `A2A_BENCH_WRK`), the C load generator the brief names: it costs the
+/// server far less CPU than an in-process client would.
+fn wrk_path() -> Option<std::path::PathBuf> {
+    if let Some(p) = std::env::var_os("A2A_BENCH_WRK") {
+        return Some(p.into());
+    }
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join("wrk"))
+        .find(|p| p.is_file())
+}
+
+/// The same load from `wrk` (2 threads, `clients` connections); a Lua `response` hook counts
+/// answers that are not HTTP 200 with a completed task as errors.
+async fn load_with_wrk(wrk: &std::path::Path, url: &str, clients: usize, duration: Duration) -> Figures {
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"SendMessage","params":{"message":{"messageId":"bench-%d","role":"ROLE_USER","parts":[{"text":"hello"}]}}}"#;
+    let lua = format!(
+        r#"wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["A2A-Version"] = "1.0"
+local threads = {{}}
+function setup(thread) table.insert(threads, thread) end
+function init(args) bad = 0; n = 0 end
+function request()
+  n = n + 1
+  return wrk.format(nil, nil, nil, string.format([[{body}]], n))
+end
+function response(status, headers, body)
+  if status ~= 200 or not string.find(body, "TASK_STATE_COMPLETED", 1, true) then bad = bad + 1 end
+end
+function done(summary, latency, requests)
+  local b = 0
+  for _, t in ipairs(threads) do b = b + t:get("bad") end
+  io.write(string.format("trailmesh: %d %d %d %d %d\n", summary.requests, b + summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout, latency:percentile(50), latency:percentile(99), summary.duration))
+end
+"#
+    );
+    let script = std::env::temp_dir().join(format!("a2a-bench-{}.lua", std::process::id()));
+    std::fs::write(&script, lua).expect("write wrk script");
+    let out = tokio::process::Command::new(wrk)
+        .args([
+            "-t2",
+            &format!("-c{clients}"),
+            &format!("-d{}s", duration.as_secs()),
+            "-s",
+        ])
+        .arg(&script)
+        .arg(url)
+        .output()
+        .await
+        .expect("run wrk");
+    let _ = std::fs::remove_file(&script);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let nums: Vec<u64> = text
+        .lines()
+        .find_map(|l| l.strip_prefix("trailmesh: "))
+        .unwrap_or_else(|| {
+            panic!(
+                "wrk printed no summary:\n{text}{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+        .split_whitespace()
+        .map(|n| n.parse().expect("number"))
+        .collect();
+    let (requests, errors, p50, p99, micros) = (nums[0], nums[1], nums[2], nums[3], nums[4]);
+    Figures {
+        requests: (requests - errors.min(requests)) as usize,
+        errors: errors as usize,
+        per_second: requests as f64 / (micros as f64 / 1e6),
+        p50: Duration::from_micros(p50),
+        p99: Duration::from_micros(p99),
+    }
+}
+
+async fn measure(url: String, clients: usize, duration: Duration) -> Figures {
+    match wrk_path() {
+        Some(wrk) => load_with_wrk(&wrk, &url, clients, duration).await,
+        None => load(url, clients, duration).await,
+    }
+}
+
 fn print(name: &str, f: &Figures) {
     println!(
         "{name:<28} {:>9.0} req/s  p50 {:>8.2} ms  p99 {:>8.2} ms  ({} ok, {} errors)",
@@ -209,13 +290,18 @@ fn main() {
         let card = AgentCard::new("bench", "trivial agent", "1").with_http_interfaces(&base);
         let router = A2aServer::new(card, Trivial).router();
         tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
-        println!("SendMessage over loopback HTTP (JSON-RPC), {clients} concurrent clients, {secs} s each");
-        let ours = Arc::new(load(format!("{base}/"), clients, duration).await);
+        println!(
+            "SendMessage over loopback HTTP (JSON-RPC), {clients} concurrent clients, {secs} s each, load from {}",
+            wrk_path().map_or("in-process clients (no wrk on PATH)".to_string(), |w| w
+                .display()
+                .to_string())
+        );
+        let ours = Arc::new(measure(format!("{base}/"), clients, duration).await);
         print("a2a-protocol (Rust)", &ours);
         match std::env::var("A2A_PYTHON").ok() {
             Some(py) => match python_server(&py).await {
                 Some((_child, url)) => {
-                    let theirs = load(url, clients, duration).await;
+                    let theirs = measure(url, clients, duration).await;
                     print("a2a-sdk 1.3.0 (Python)", &theirs);
                     if theirs.per_second > 0.0 {
                         println!(

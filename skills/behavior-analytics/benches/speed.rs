@@ -4,7 +4,7 @@
 //! `CARGO_TARGET_DIR=/work/target cargo bench -p trailmesh-behavior-analytics --bench speed`
 //!
 //! Seeds the demo study at `DEMO_SCALE` (default 40, about 1M events) into an SQLite file
-//! once and keeps it (`<target>/tmp/behavior-analytics-bench/demo-scale-<scale>.db`; a file
+//! once and keeps it (`<target>/tmp/demo-bench/demo-scale-<scale>.db`, shared with the trail-builder bench; a file
 //! without its import record is re-seeded), then times, 5 runs each (target < 200 ms):
 //! RAI for all species across all cameras; a diel density for one species (mule deer,
 //! clock time); and, for information, the same density in solar time, a naive occupancy and
@@ -47,7 +47,7 @@ async fn main() {
     };
     let tmp = tempfile::tempdir().expect("tempdir");
     let path = if bench {
-        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("behavior-analytics-bench");
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("demo-bench");
         std::fs::create_dir_all(&dir).expect("bench dir");
         dir.join(format!("demo-scale-{scale}.db"))
     } else {

@@ -164,6 +164,47 @@ macro_rules! event_order_and_page {
     }};
 }
 
+/// [`event_order_and_page!`] inside a packed read's subquery: the aggregate sorts anyway, so
+/// the subquery sorts only when a page has to be cut.
+macro_rules! packed_event_page {
+    ($q:ident, $f:expr) => {{
+        let f: &EventQuery = $f;
+        if f.limit.is_some() || f.offset.is_some() {
+            event_order_and_page!($q, f);
+        }
+    }};
+}
+
+/// The order clause of an [`EventQuery`] (for the packed SQLite reads' aggregate).
+fn event_order(f: &EventQuery) -> &'static str {
+    if f.newest_first {
+        "start_ms DESC, id DESC"
+    } else {
+        "start_ms, id"
+    }
+}
+
+/// Runs a query whose one row is one JSON array of rows (SQLite's `json_group_array`) and
+/// decodes it: one value crosses sqlx's worker thread instead of every column of every row.
+async fn fetch_packed<T: serde::de::DeserializeOwned>(
+    pool: &SqlitePool,
+    mut q: QueryBuilder<'_, sqlx::Sqlite>,
+    table: &str,
+) -> StoreResult<Vec<T>> {
+    let (json,): (String,) = q.build_query_as().fetch_one(pool).await?;
+    serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("{table} packed as JSON: {e}")))
+}
+
+/// Deserializes a REAL column sent as `%!.17g` text (see [`DETECTION_JSON_COLUMNS`]).
+fn packed_real_de<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    let v: Option<String> = serde::Deserialize::deserialize(d)?;
+    v.map(|s| {
+        s.parse::<f64>()
+            .map_err(|_| serde::de::Error::custom(format!("'{s}' is not a number")))
+    })
+    .transpose()
+}
+
 /// The columns of an event that statistics need.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EventBrief {
@@ -820,26 +861,50 @@ impl Store {
 
     /// Events, ordered by start time (oldest first unless `newest_first`), then id.
     pub async fn events(&self, f: &EventQuery) -> StoreResult<Vec<Event>> {
-        let rows: Vec<EventRow> = on_pool!(self, |pool, DB| {
-            let mut q = QueryBuilder::<DB>::new(format!("SELECT {EVENT_COLUMNS} FROM events WHERE 1=1"));
-            event_filters!(q, f);
-            event_order_and_page!(q, f);
-            q.build_query_as().fetch_all(pool).await?
-        });
+        let rows: Vec<EventRow> = match &self.pool {
+            Pool::Sqlite(pool) => {
+                let mut q = QueryBuilder::<sqlx::Sqlite>::new(format!(
+                    "SELECT json_group_array(json_array({EVENT_JSON_COLUMNS}) ORDER BY {}) FROM (SELECT {EVENT_COLUMNS} FROM events WHERE 1=1",
+                    event_order(f)
+                ));
+                event_filters!(q, f);
+                packed_event_page!(q, f);
+                q.push(")");
+                fetch_packed(pool, q, "events").await?
+            }
+            Pool::Postgres(pool) => {
+                let mut q =
+                    QueryBuilder::<sqlx::Postgres>::new(format!("SELECT {EVENT_COLUMNS} FROM events WHERE 1=1"));
+                event_filters!(q, f);
+                event_order_and_page!(q, f);
+                q.build_query_as().fetch_all(pool).await?
+            }
+        };
         rows.into_iter().map(EventRow::into_model).collect()
     }
 
     /// The few columns of events that statistics need, in the same order as [`Store::events`]:
     /// much cheaper than whole events over large periods.
     pub async fn event_briefs(&self, f: &EventQuery) -> StoreResult<Vec<EventBrief>> {
-        let rows: Vec<EventBriefRow> = on_pool!(self, |pool, DB| {
-            let mut q = QueryBuilder::<DB>::new(
-                "SELECT id, camera_id, deployment_id, scientific_name, start_ms, end_ms, count, individual_id FROM events WHERE 1=1",
-            );
-            event_filters!(q, f);
-            event_order_and_page!(q, f);
-            q.build_query_as().fetch_all(pool).await?
-        });
+        const BRIEF: &str = "id, camera_id, deployment_id, scientific_name, start_ms, end_ms, count, individual_id";
+        let rows: Vec<EventBriefRow> = match &self.pool {
+            Pool::Sqlite(pool) => {
+                let mut q = QueryBuilder::<sqlx::Sqlite>::new(format!(
+                    "SELECT json_group_array(json_array({BRIEF}) ORDER BY {}) FROM (SELECT {BRIEF} FROM events WHERE 1=1",
+                    event_order(f)
+                ));
+                event_filters!(q, f);
+                packed_event_page!(q, f);
+                q.push(")");
+                fetch_packed(pool, q, "events").await?
+            }
+            Pool::Postgres(pool) => {
+                let mut q = QueryBuilder::<sqlx::Postgres>::new(format!("SELECT {BRIEF} FROM events WHERE 1=1"));
+                event_filters!(q, f);
+                event_order_and_page!(q, f);
+                q.build_query_as().fetch_all(pool).await?
+            }
+        };
         Ok(rows
             .into_iter()
             .map(|r| EventBrief {
@@ -1063,6 +1128,9 @@ const MEDIA_INSERT: &str = "INSERT INTO media (id, deployment_id, camera_id, ts_
 const MEDIA_COLUMNS: &str = "id, deployment_id, camera_id, ts_ms, timestamp_source, file_path, file_name, media_type, capture_method, file_public, favorite, frame_rate, comments";
 const EVENT_INSERT: &str = "INSERT INTO events (id, deployment_id, camera_id, start_ms, end_ms, observation_type, scientific_name, count, life_stage, sex, behavior, individual_id, classification_method, classified_by, classification_probability, best_media_id, description) ";
 const EVENT_COLUMNS: &str = "id, deployment_id, camera_id, start_ms, end_ms, observation_type, scientific_name, count, life_stage, sex, behavior, individual_id, classification_method, classified_by, classification_probability, best_media_id, description";
+/// [`EVENT_COLUMNS`] as SQLite JSON values (the REAL as exact text).
+const EVENT_JSON_COLUMNS: &str = "id, deployment_id, camera_id, start_ms, end_ms, observation_type, scientific_name, count, life_stage, sex, behavior, individual_id, classification_method, classified_by, \
+     iif(classification_probability IS NULL, NULL, printf('%!.17g', classification_probability)), best_media_id, description";
 const TRACK_INSERT: &str = "INSERT INTO tracks (id, event_id, camera_id, start_ms, end_ms, scientific_name, individual_id, heading_deg, speed, frames) ";
 const TRACK_COLUMNS: &str =
     "id, event_id, camera_id, start_ms, end_ms, scientific_name, individual_id, heading_deg, speed, frames";
@@ -1300,7 +1368,8 @@ impl MediaRow {
     }
 }
 
-#[derive(FromRow)]
+/// Also decodes from a packed JSON array, in column order.
+#[derive(FromRow, serde::Deserialize)]
 struct EventRow {
     id: String,
     deployment_id: String,
@@ -1316,6 +1385,7 @@ struct EventRow {
     individual_id: Option<String>,
     classification_method: Option<String>,
     classified_by: Option<String>,
+    #[serde(deserialize_with = "packed_real_de")]
     classification_probability: Option<f64>,
     best_media_id: Option<String>,
     description: Option<String>,
@@ -1345,7 +1415,7 @@ impl EventRow {
     }
 }
 
-#[derive(FromRow)]
+#[derive(FromRow, serde::Deserialize)]
 struct EventBriefRow {
     id: String,
     camera_id: String,

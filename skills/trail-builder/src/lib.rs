@@ -21,7 +21,8 @@
 use chrono::{Duration, FixedOffset, NaiveDate, Timelike};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
 use trailmesh_core::geo::{bearing_deg, compass, distance_km};
 use trailmesh_core::model::*;
 use trailmesh_core::skill::{PageInfo, SkillError, SkillResult, page_limit, parse_time_arg};
@@ -41,6 +42,29 @@ pub const SAME_CAMERA_GAP: Duration = Duration::hours(1);
 #[derive(Debug, Clone)]
 pub struct TrailBuilder {
     store: Store,
+    /// Animal sightings per species, all time, oldest first: trail questions come back to the
+    /// same few species, and a month of a common species is a hundred thousand events.
+    cache: Arc<Mutex<SpeciesCache>>,
+}
+
+/// Sightings found for a question: a window of a shared, time-ordered list.
+struct Found {
+    all: Arc<Vec<EventBrief>>,
+    range: std::ops::Range<usize>,
+}
+
+impl std::ops::Deref for Found {
+    type Target = [EventBrief];
+    fn deref(&self) -> &[EventBrief] {
+        &self.all[self.range.clone()]
+    }
+}
+
+/// Loaded species, valid while the store holds `version` events.
+#[derive(Debug, Default)]
+struct SpeciesCache {
+    version: i64,
+    by_species: HashMap<String, Arc<Vec<EventBrief>>>,
 }
 
 /// Which sightings to use: a species or an individual over a time span.
@@ -418,7 +442,39 @@ fn hours(d: Duration) -> f64 {
 impl TrailBuilder {
     /// The skill over a store.
     pub fn new(store: Store) -> Self {
-        TrailBuilder { store }
+        TrailBuilder {
+            store,
+            cache: Arc::default(),
+        }
+    }
+
+    /// Every animal sighting of `species`, oldest first; loaded once and reloaded when the
+    /// number of events in the store changes (an import, a live event).
+    async fn species_events(&self, species: &str) -> SkillResult<Arc<Vec<EventBrief>>> {
+        let version = self.store.count_events(&EventQuery::default()).await?;
+        if let Ok(cache) = self.cache.lock()
+            && cache.version == version
+            && let Some(hit) = cache.by_species.get(species)
+        {
+            return Ok(hit.clone());
+        }
+        let loaded = Arc::new(
+            self.store
+                .event_briefs(&EventQuery {
+                    scientific_name: Some(species.to_string()),
+                    observation_type: Some(ObservationType::Animal),
+                    ..Default::default()
+                })
+                .await?,
+        );
+        if let Ok(mut cache) = self.cache.lock() {
+            if cache.version != version {
+                cache.by_species.clear();
+                cache.version = version;
+            }
+            cache.by_species.insert(species.to_string(), loaded.clone());
+        }
+        Ok(loaded)
     }
 
     async fn ctx(&self) -> SkillResult<Ctx> {
@@ -492,7 +548,7 @@ impl TrailBuilder {
     }
 
     /// Sightings for a trail input, sorted by time.
-    async fn sightings_for(&self, ctx: &Ctx, input: &TrailInput) -> SkillResult<(Vec<EventBrief>, Option<String>)> {
+    async fn sightings_for(&self, ctx: &Ctx, input: &TrailInput) -> SkillResult<(Found, Option<String>)> {
         if input.species.is_none() && input.individual.is_none() {
             return Err(SkillError::invalid("species", "give a species or an individual"));
         }
@@ -501,14 +557,32 @@ impl TrailBuilder {
             .as_deref()
             .map(|s| Self::resolve_species(ctx, "species", s))
             .transpose()?;
-        let q = EventQuery {
-            scientific_name: species.clone(),
-            individual_id: input.individual.clone(),
-            time: Self::range(input.from.as_deref(), input.to.as_deref())?,
-            observation_type: Some(ObservationType::Animal),
-            ..Default::default()
+        let time = Self::range(input.from.as_deref(), input.to.as_deref())?;
+        let events = match (&species, &input.individual) {
+            (Some(sp), None) => {
+                let all = self.species_events(sp).await?;
+                let lo = time.from.map_or(0, |t| all.partition_point(|e| e.start < t));
+                let hi = time.to.map_or(all.len(), |t| all.partition_point(|e| e.start < t));
+                Found {
+                    all,
+                    range: lo..hi.max(lo),
+                }
+            }
+            _ => {
+                let q = EventQuery {
+                    scientific_name: species.clone(),
+                    individual_id: input.individual.clone(),
+                    time,
+                    observation_type: Some(ObservationType::Animal),
+                    ..Default::default()
+                };
+                let all = Arc::new(self.store.event_briefs(&q).await?);
+                Found {
+                    range: 0..all.len(),
+                    all,
+                }
+            }
         };
-        let events = self.store.event_briefs(&q).await?;
         if let Some(i) = &input.individual
             && events.is_empty()
         {
@@ -535,16 +609,16 @@ impl TrailBuilder {
         let n = events.len() as u64;
         let (trails, note) = if input.individual.is_some() {
             (
-                vec![link_individual(ctx, &events)],
+                vec![link_individual(ctx, &events.iter().collect::<Vec<_>>())],
                 "one trail per individual, from its id".to_string(),
             )
         } else {
             // Marked individuals by id; the rest reconstructed.
-            let mut by_ind: BTreeMap<String, Vec<EventBrief>> = BTreeMap::new();
+            let mut by_ind: BTreeMap<&str, Vec<&EventBrief>> = BTreeMap::new();
             let mut rest = Vec::new();
-            for e in events {
+            for e in events.iter() {
                 match &e.individual_id {
-                    Some(i) => by_ind.entry(i.clone()).or_default().push(e),
+                    Some(i) => by_ind.entry(i.as_str()).or_default().push(e),
                     None => rest.push(e),
                 }
             }
@@ -620,7 +694,7 @@ impl TrailBuilder {
         let (events, _) = self.sightings_for(&ctx, &trail_input).await?;
         // Group by (animal, local day), where an animal is an individual id, or the species.
         let mut days: BTreeMap<(String, NaiveDate), Vec<&EventBrief>> = BTreeMap::new();
-        for e in &events {
+        for e in events.iter() {
             let off = ctx.offsets.get(&e.deployment_id).copied().unwrap_or(0);
             let local = e
                 .start
@@ -966,10 +1040,9 @@ fn trail_of(
     }
 }
 
-fn link_individual(ctx: &Ctx, events: &[EventBrief]) -> Trail {
-    let refs: Vec<&EventBrief> = events.iter().collect();
-    let steps = steps_of(ctx, &refs);
-    let first = &events[0];
+fn link_individual(ctx: &Ctx, events: &[&EventBrief]) -> Trail {
+    let steps = steps_of(ctx, events);
+    let first = events[0];
     trail_of(
         ctx,
         steps,
@@ -980,31 +1053,60 @@ fn link_individual(ctx: &Ctx, events: &[EventBrief]) -> Trail {
 }
 
 /// Greedy linking of unmarked sightings (see the crate docs).
-fn link_unmarked(ctx: &Ctx, events: &[EventBrief], max_gap: Duration, vmax_kmh: f64) -> Vec<Trail> {
-    // Open chains: (last event index, chain of indices).
+fn link_unmarked(ctx: &Ctx, events: &[&EventBrief], max_gap: Duration, vmax_kmh: f64) -> Vec<Trail> {
+    // Cameras and species as small integers, distances as a matrix, times as milliseconds:
+    // the loop below runs once per (sighting, open chain) pair, a million times a month on
+    // a busy study, so it must not hash strings or call sin/cos.
+    let mut camera_ix: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut species_ix: BTreeMap<Option<&str>, usize> = BTreeMap::new();
+    let (mut cam, mut spp) = (Vec::with_capacity(events.len()), Vec::with_capacity(events.len()));
+    for e in events {
+        let n = camera_ix.len();
+        cam.push(*camera_ix.entry(e.camera_id.as_str()).or_insert(n));
+        let n = species_ix.len();
+        spp.push(*species_ix.entry(e.scientific_name.as_deref()).or_insert(n));
+    }
+    let names: Vec<&str> = {
+        let mut v = vec![""; camera_ix.len()];
+        for (name, &i) in &camera_ix {
+            v[i] = name;
+        }
+        v
+    };
+    let n_cam = names.len();
+    let dist: Vec<Option<f64>> = (0..n_cam * n_cam)
+        .map(|k| ctx.dist(names[k / n_cam], names[k % n_cam]))
+        .collect();
+    let start: Vec<i64> = events.iter().map(|e| e.start.timestamp_millis()).collect();
+    let end: Vec<i64> = events.iter().map(|e| e.end.timestamp_millis()).collect();
+    let (max_gap_ms, same_camera_ms) = (max_gap.num_milliseconds(), SAME_CAMERA_GAP.num_milliseconds());
+
     let mut chains: Vec<Vec<usize>> = Vec::new();
-    let mut open: Vec<usize> = Vec::new(); // chain indices still extendable
-    for (i, e) in events.iter().enumerate() {
-        // Close chains whose last sighting is too old.
-        open.retain(|&c| e.start - events[*chains[c].last().expect("non-empty")].end <= max_gap);
-        let mut best: Option<(usize, Duration, bool)> = None;
-        for &c in &open {
-            let last = &events[*chains[c].last().expect("non-empty")];
-            if last.scientific_name != e.scientific_name {
-                continue;
-            }
-            let gap = e.start - last.end;
-            let ok = if last.camera_id == e.camera_id {
-                gap <= SAME_CAMERA_GAP
+    // Chains still extendable, per species, in the order they were opened.
+    let mut open: Vec<Vec<usize>> = vec![Vec::new(); species_ix.len()];
+    for i in 0..events.len() {
+        let open = &mut open[spp[i]];
+        // Close chains whose last sighting is too old (sightings come in start order, so a
+        // chain closed here would be closed for every later sighting too).
+        open.retain(|&c| start[i] - end[*chains[c].last().expect("non-empty")] <= max_gap_ms);
+        let mut best: Option<(usize, i64, bool)> = None;
+        for &c in open.iter() {
+            let last = *chains[c].last().expect("non-empty");
+            let gap = start[i] - end[last];
+            let ok = if cam[last] == cam[i] {
+                gap <= same_camera_ms
             } else {
-                match ctx.dist(&last.camera_id, &e.camera_id) {
-                    Some(d) => hours(gap) >= d / vmax_kmh && hours(gap) <= d / MIN_SPEED_KMH + 0.5,
+                match dist[cam[last] * n_cam + cam[i]] {
+                    Some(d) => {
+                        let h = gap as f64 / 3_600_000.0;
+                        h >= d / vmax_kmh && h <= d / MIN_SPEED_KMH + 0.5
+                    }
                     None => false,
                 }
             };
             // Prefer a chain whose group size matches, then the most recent one.
-            let same_size = last.count == e.count;
-            if ok && best.is_none_or(|(_, g, s)| (same_size, -gap.num_milliseconds()) > (s, -g.num_milliseconds())) {
+            let same_size = events[last].count == events[i].count;
+            if ok && best.is_none_or(|(_, g, s)| (same_size, -gap) > (s, -g)) {
                 best = Some((c, gap, same_size));
             }
         }
@@ -1019,7 +1121,7 @@ fn link_unmarked(ctx: &Ctx, events: &[EventBrief], max_gap: Duration, vmax_kmh: 
     chains
         .into_iter()
         .map(|idx| {
-            let refs: Vec<&EventBrief> = idx.iter().map(|&i| &events[i]).collect();
+            let refs: Vec<&EventBrief> = idx.iter().map(|&i| events[i]).collect();
             let steps = steps_of(ctx, &refs);
             trail_of(ctx, steps, refs[0].scientific_name.clone(), None, "reconstructed")
         })
