@@ -108,6 +108,13 @@ mcp_target="${CARGO_TARGET_DIR:-$PWD/target}"
 export TRAILMESH_BIN="$mcp_target/debug/trailmesh" MCP_FIXTURE_BIN="$mcp_target/debug/trailmesh-mcp-fixture"
 # --- end of mcp-servers section -------------------------------------------------------------
 
+# --- agents: the mesh end to end (added by the agents work) -----------------------------------
+# tests/mesh.rs runs `trailmesh up` and one process per agent on loopback, with a third-party
+# agent and the official client from the Python a2a-sdk (tests/peers/*.py): it uses the
+# A2A_PYTHON venv exported by the "A2A peers" step above and fails (never skips) without it.
+# agents/*/tests run the skill agents and the orchestrator in-process on real loopback HTTP.
+# --- end of agents section -------------------------------------------------------------------
+
 step "tests (SQLite and PostgreSQL; includes the dependency-direction check)"
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --locked --no-fail-fast
