@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::time::Window;
 use crate::understand::{Intent, Place, Query, SpeciesName};
 
 /// One delegated call.
@@ -27,6 +28,8 @@ pub struct Group {
     pub species: Option<SpeciesName>,
     /// Place, if one.
     pub place: Option<Place>,
+    /// Window, when groups compare periods (else the query's).
+    pub window: Option<Window>,
 }
 
 /// The plan of one question.
@@ -54,16 +57,21 @@ pub const BUILT_IN_OPERATIONS: &[&str] = &[
     "sightings",
 ];
 
-fn window_args(q: &Query, args: &mut serde_json::Map<String, Value>) {
-    if let Some(w) = &q.window {
+/// The window of a group: its own when periods are compared, else the query's.
+fn window_of<'a>(q: &'a Query, g: Option<&'a Group>) -> Option<&'a Window> {
+    g.and_then(|g| g.window.as_ref()).or(q.window.as_ref())
+}
+
+fn window_args(w: Option<&Window>, args: &mut serde_json::Map<String, Value>) {
+    if let Some(w) = w {
         args.insert("from".into(), json!(w.from.to_rfc3339()));
         args.insert("to".into(), json!(w.to.to_rfc3339()));
     }
 }
 
 /// A behaviour-analytics scope (snake_case, flattened) for a place.
-fn scope_args(q: &Query, place: Option<&Place>, args: &mut serde_json::Map<String, Value>) {
-    window_args(q, args);
+fn scope_args(w: Option<&Window>, place: Option<&Place>, args: &mut serde_json::Map<String, Value>) {
+    window_args(w, args);
     if let Some(p) = place {
         match &p.site {
             Some(site) => {
@@ -78,6 +86,17 @@ fn scope_args(q: &Query, place: Option<&Place>, args: &mut serde_json::Map<Strin
 
 fn groups_of(q: &Query) -> Vec<Group> {
     let place = q.places.first().cloned();
+    if q.compare && q.compare_windows.len() == 2 {
+        return q
+            .compare_windows
+            .iter()
+            .map(|w| Group {
+                species: q.species.first().cloned(),
+                place: place.clone(),
+                window: Some(w.clone()),
+            })
+            .collect();
+    }
     if q.compare && q.places.len() >= 2 {
         let species = q.species.first().cloned();
         return q
@@ -87,6 +106,7 @@ fn groups_of(q: &Query) -> Vec<Group> {
             .map(|p| Group {
                 species: species.clone(),
                 place: Some(p.clone()),
+                window: None,
             })
             .collect();
     }
@@ -98,12 +118,14 @@ fn groups_of(q: &Query) -> Vec<Group> {
             .map(|s| Group {
                 species: Some(s.clone()),
                 place: place.clone(),
+                window: None,
             })
             .collect();
     }
     vec![Group {
         species: q.species.first().cloned(),
         place,
+        window: None,
     }]
 }
 
@@ -121,7 +143,7 @@ pub fn plan(q: &Query) -> Result<Plan, String> {
                 };
                 for camera in cameras {
                     let mut args = serde_json::Map::new();
-                    window_args(q, &mut args);
+                    window_args(window_of(q, Some(group)), &mut args);
                     if let Some(s) = &group.species {
                         args.insert("species".into(), json!(s.scientific));
                     }
@@ -143,7 +165,7 @@ pub fn plan(q: &Query) -> Result<Plan, String> {
         Intent::Summary => {
             for (g, group) in groups.iter().enumerate() {
                 let mut args = serde_json::Map::new();
-                window_args(q, &mut args);
+                window_args(window_of(q, Some(group)), &mut args);
                 if let Some(p) = &group.place {
                     match (&p.site, p.cameras.as_slice()) {
                         (Some(site), _) => {
@@ -180,7 +202,7 @@ pub fn plan(q: &Query) -> Result<Plan, String> {
         Intent::Rai => {
             for (g, group) in groups.iter().enumerate() {
                 let mut args = serde_json::Map::new();
-                scope_args(q, group.place.as_ref(), &mut args);
+                scope_args(window_of(q, Some(group)), group.place.as_ref(), &mut args);
                 if let Some(s) = &group.species {
                     args.insert("species".into(), json!([s.scientific]));
                 }
@@ -207,7 +229,7 @@ pub fn plan(q: &Query) -> Result<Plan, String> {
                     }));
                 };
                 let mut args = serde_json::Map::new();
-                scope_args(q, group.place.as_ref(), &mut args);
+                scope_args(window_of(q, Some(group)), group.place.as_ref(), &mut args);
                 args.insert("species".into(), json!(s.scientific));
                 steps.push(Step {
                     operation: op.into(),
@@ -221,7 +243,7 @@ pub fn plan(q: &Query) -> Result<Plan, String> {
                 return Err("Overlap needs two species, e.g. \"overlap between coyote and mule deer\".".into());
             };
             let mut args = serde_json::Map::new();
-            scope_args(q, q.places.first(), &mut args);
+            scope_args(q.window.as_ref(), q.places.first(), &mut args);
             args.insert("species_a".into(), json!(a.scientific));
             args.insert("species_b".into(), json!(b.scientific));
             steps.push(Step {
@@ -233,6 +255,7 @@ pub fn plan(q: &Query) -> Result<Plan, String> {
                 groups: vec![Group {
                     species: Some(a.clone()),
                     place: q.places.first().cloned(),
+                    window: None,
                 }],
                 steps,
             });
@@ -240,7 +263,7 @@ pub fn plan(q: &Query) -> Result<Plan, String> {
         Intent::Effort => {
             for (g, group) in groups.iter().enumerate() {
                 let mut args = serde_json::Map::new();
-                scope_args(q, group.place.as_ref(), &mut args);
+                scope_args(window_of(q, Some(group)), group.place.as_ref(), &mut args);
                 args.insert("limit".into(), json!(500));
                 steps.push(Step {
                     operation: "effort".into(),
@@ -251,7 +274,7 @@ pub fn plan(q: &Query) -> Result<Plan, String> {
         }
         Intent::Trails => {
             let mut args = serde_json::Map::new();
-            window_args(q, &mut args);
+            window_args(q.window.as_ref(), &mut args);
             if let Some(i) = &q.individual {
                 args.insert("individual".into(), json!(i));
             } else if let Some(s) = q.species.first() {
@@ -270,7 +293,7 @@ pub fn plan(q: &Query) -> Result<Plan, String> {
                     return Err(need_species("sightings"));
                 };
                 let mut args = serde_json::Map::new();
-                window_args(q, &mut args);
+                window_args(q.window.as_ref(), &mut args);
                 args.insert("species".into(), json!(s.scientific));
                 steps.push(Step {
                     operation: "sightings".into(),
@@ -319,7 +342,7 @@ fn group_label(q: &Query, g: &Group) -> String {
     if let Some(p) = &g.place {
         parts.push(p.label.clone());
     }
-    if let Some(w) = &q.window {
+    if let Some(w) = window_of(q, Some(g)) {
         parts.push(w.label.clone());
     }
     parts.join(" ")

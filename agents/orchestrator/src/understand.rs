@@ -91,6 +91,9 @@ pub struct Query {
     pub health: Option<String>,
     /// A comparison ("compare", "vs", "more ... than").
     pub compare: bool,
+    /// Two periods compared ("this week vs last week"), else empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub compare_windows: Vec<Window>,
 }
 
 fn words(text: &str) -> Vec<String> {
@@ -394,6 +397,29 @@ pub fn understand(
         || lower.contains("difference between");
     let intent = intent_of(&lower, species.len(), individual.is_some());
     let follow = previous.is_some() && is_follow_up(text);
+    // "this week vs last week": a window on each side of the comparison word.
+    let mut compare_windows = Vec::new();
+    if compare {
+        for sep in [
+            " vs. ",
+            " vs ",
+            " versus ",
+            " compared to ",
+            " compared with ",
+            " than ",
+        ] {
+            if let Some(at) = lower.find(sep) {
+                let left = time::parse(&lower[..at], now, None);
+                let right = time::parse(&lower[at + sep.len()..], now, left.as_ref());
+                if let (Some(l), Some(r)) = (left, right)
+                    && l != r
+                {
+                    compare_windows = vec![l, r];
+                }
+                break;
+            }
+        }
+    }
     match (intent, previous) {
         (None, Some(prev)) if follow || window.is_some() || !species.is_empty() || !places.is_empty() => Some(Query {
             intent: prev.intent,
@@ -407,6 +433,7 @@ pub fn understand(
             individual: individual.or_else(|| prev.individual.clone()),
             health: health_in(&lower).or_else(|| prev.health.clone()),
             compare: compare || prev.compare && follow,
+            compare_windows,
         }),
         (Some(intent), Some(prev)) if follow => Some(Query {
             intent,
@@ -420,6 +447,7 @@ pub fn understand(
             individual: individual.or_else(|| prev.individual.clone()),
             health: health_in(&lower),
             compare,
+            compare_windows,
         }),
         (Some(intent), _) => Some(Query {
             intent,
@@ -429,6 +457,7 @@ pub fn understand(
             individual,
             health: health_in(&lower),
             compare,
+            compare_windows,
         }),
         (None, _) => None,
     }
@@ -533,6 +562,9 @@ mod tests {
         assert_eq!(q.intent, Intent::Trails);
         assert_eq!(q.individual.as_deref(), Some("bear-F1"));
         assert!(understand("hello there, nice weather", &v, now(), None).is_none());
+        let q = understand("How many elk this week vs last week?", &v, now(), None).unwrap();
+        assert_eq!(q.compare_windows.len(), 2);
+        assert_eq!(q.compare_windows[1].label, "last week");
     }
 
     #[test]

@@ -211,6 +211,18 @@ async fn questions_through_the_http_api_match_the_ground_truth() {
     );
     assert!(text.contains("more than") || text.contains("same number"), "{text}");
 
+    // 3b. A comparison of two days.
+    let prev = m.count(|e| of(e, ELK) && e.camera_id == cam && e.start >= f2 && e.start < t2);
+    let yesterday = date - Duration::days(1);
+    let text = answer(
+        &m.ask(&format!("How many elk at {cam} on {date} vs {yesterday}?"), None)
+            .await,
+    );
+    assert!(
+        text.contains(&format!("{n} elk event(s) at {cam}")) && text.contains(&format!("{prev} elk event(s) at {cam}")),
+        "{text}"
+    );
+
     // 4. Cameras (inventory agent).
     let text = answer(&m.ask("list the cameras", None).await);
     assert!(
