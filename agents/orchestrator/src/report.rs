@@ -23,10 +23,11 @@ pub struct ReportRequest {
     /// The species (profiles): common or scientific name.
     #[serde(default)]
     pub species: Option<String>,
-    /// Start (ISO 8601); default seven days before "now".
+    /// Start (ISO 8601); default: seven days before "now" (site reports), the whole study
+    /// (species profiles).
     #[serde(default)]
     pub from: Option<String>,
-    /// End (ISO 8601, exclusive); default "now".
+    /// End (ISO 8601, exclusive); default "now" (site reports), the whole study (profiles).
     #[serde(default)]
     pub to: Option<String>,
 }
@@ -365,13 +366,20 @@ pub async fn build(o: &Orchestrator, req: ReportRequest) -> Result<Report, Repor
                 .species
                 .clone()
                 .ok_or_else(|| ReportError::BadRequest("a species profile needs 'species', e.g. \"elk\"".into()))?;
+            // A profile covers the whole study unless a period is given.
+            let window = |mut v: Value| {
+                if let Some(f) = &req.from {
+                    v["from"] = json!(f);
+                }
+                if let Some(t) = &req.to {
+                    v["to"] = json!(t);
+                }
+                v
+            };
             let (diel, rai, sightings, cams) = tokio::join!(
-                o.delegate("diel_activity", json!({"from": from, "to": to, "species": species})),
-                o.delegate(
-                    "rai",
-                    json!({"from": from, "to": to, "species": [species], "limit": 500})
-                ),
-                o.delegate("sightings", json!({"from": from, "to": to, "species": species})),
+                o.delegate("diel_activity", window(json!({"species": species}))),
+                o.delegate("rai", window(json!({"species": [species], "limit": 500}))),
+                o.delegate("sightings", window(json!({"species": species}))),
                 o.delegate("list_cameras", json!({"limit": 500})),
             );
             agents.extend([diel.0.clone(), rai.0.clone(), sightings.0.clone(), cams.0.clone()]);
@@ -381,7 +389,15 @@ pub async fn build(o: &Orchestrator, req: ReportRequest) -> Result<Report, Repor
                 ));
             }
             title = format!("Species profile: {species}");
-            let _ = writeln!(md, "# {title}\n\n{from} to {to}\n");
+            let period = match (&req.from, &req.to) {
+                (None, None) => "The whole study.".to_string(),
+                (f, t) => format!(
+                    "{} to {}",
+                    f.as_deref().unwrap_or("the start"),
+                    t.as_deref().unwrap_or("the end")
+                ),
+            };
+            let _ = writeln!(md, "# {title}\n\n{period}\n");
             if let Some(d) = &diel.1 {
                 let _ = writeln!(
                     md,

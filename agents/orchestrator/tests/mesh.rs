@@ -365,6 +365,19 @@ async fn questions_through_the_http_api_match_the_ground_truth() {
         .unwrap();
     assert!(r["html"].as_str().unwrap().contains("<svg"), "{r}");
     assert!(r["markdown"].as_str().unwrap().contains("animal events"));
+    let r: Value = m
+        .http
+        .post(format!("{}/v1/reports", m.base))
+        .json(&json!({"kind": "species", "species": "elk"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let md = r["markdown"].as_str().unwrap();
+    assert!(md.contains(&format!("({elk_all} events)")), "{md}");
+    assert!(r["html"].as_str().unwrap().contains("<svg"));
     let _ = &m.store;
 }
 
