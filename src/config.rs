@@ -22,6 +22,53 @@ pub struct Config {
     pub import: ImportSettings,
     /// The vision pipeline: detector model and runtime, thresholds, gate, tracker, events.
     pub vision: trailmesh_vision::VisionConfig,
+    /// The skill agents `trailmesh up` starts.
+    pub agents: AgentsConfig,
+    /// The orchestrator: which agents, timeouts, API keys, CORS.
+    pub orchestrator: trailmesh_orchestrator::OrchestratorConfig,
+}
+
+/// `[agents]`: where `trailmesh up` (and `trailmesh agent <skill>`) serve the skill agents.
+/// Each serves its A2A endpoint and its MCP endpoint (`/mcp`) on one loopback port; 0 picks
+/// a free port.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AgentsConfig {
+    /// Address the skill agents bind (loopback unless an API key is set).
+    pub host: String,
+    /// Port of the camera-inventory agent.
+    pub camera_inventory: u16,
+    /// Port of the event-analyzer agent.
+    pub event_analyzer: u16,
+    /// Port of the behavior-analytics agent.
+    pub behavior_analytics: u16,
+    /// Port of the trail-builder agent.
+    pub trail_builder: u16,
+}
+
+impl Default for AgentsConfig {
+    fn default() -> Self {
+        AgentsConfig {
+            host: "127.0.0.1".to_string(),
+            camera_inventory: 0,
+            event_analyzer: 0,
+            behavior_analytics: 0,
+            trail_builder: 0,
+        }
+    }
+}
+
+impl AgentsConfig {
+    /// The configured port of a skill agent (by skill name).
+    pub fn port_of(&self, skill: &str) -> u16 {
+        match skill {
+            "camera-inventory" => self.camera_inventory,
+            "event-analyzer" => self.event_analyzer,
+            "behavior-analytics" => self.behavior_analytics,
+            "trail-builder" => self.trail_builder,
+            _ => 0,
+        }
+    }
 }
 
 /// `[storage]`
@@ -157,6 +204,18 @@ impl Config {
                 vec!["storage".into(), "database".into()]
             } else if key == "TRAILMESH_LISTEN" {
                 vec!["server".into(), "listen".into()]
+            } else if key == "TRAILMESH_API_KEY" {
+                // One key, as a list.
+                let mut orch = table
+                    .remove("orchestrator")
+                    .and_then(|v| v.as_table().cloned())
+                    .unwrap_or_default();
+                orch.insert(
+                    "api_keys".into(),
+                    toml::Value::Array(vec![toml::Value::String(value.clone())]),
+                );
+                table.insert("orchestrator".into(), toml::Value::Table(orch));
+                continue;
             } else if let Some(rest) = key.strip_prefix("TRAILMESH__") {
                 rest.split("__").map(|p| p.to_ascii_lowercase()).collect()
             } else {
@@ -221,6 +280,22 @@ impl Config {
         }
         self.demo.to_demo_config()?;
         self.vision.validate()?;
+        format!("{}:0", self.agents.host)
+            .parse::<std::net::SocketAddr>()
+            .or_else(|_| format!("[{}]:0", self.agents.host).parse::<std::net::SocketAddr>())
+            .with_context(|| format!("agents.host '{}' is not an IP address", self.agents.host))?;
+        for url in &self.orchestrator.agents {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                bail!("orchestrator.agents: '{url}' is not an http(s) URL of an agent or its card");
+            }
+        }
+        if let Some(t) = &self.orchestrator.reference_time {
+            chrono::DateTime::parse_from_rfc3339(t)
+                .with_context(|| format!("orchestrator.reference_time '{t}' is not ISO 8601 with a zone"))?;
+        }
+        if self.orchestrator.agent_timeout_ms == 0 || self.orchestrator.max_body_bytes < 1024 {
+            bail!("orchestrator.agent_timeout_ms must be > 0 and max_body_bytes at least 1024");
+        }
         Ok(())
     }
 

@@ -1,6 +1,7 @@
 //! The `trailmesh` command: flags, configuration and the commands behind them.
 //! `main.rs` only parses flags, sets up logging and calls [`run`].
 
+pub mod agent;
 pub mod config;
 pub mod mcp;
 mod progress;
@@ -64,6 +65,8 @@ pub enum Command {
     Status,
     /// Run a skill's MCP server: `trailmesh mcp camera-inventory --stdio` or `--http 127.0.0.1:PORT`.
     Mcp(mcp::McpArgs),
+    /// Run one agent alone: a skill agent (A2A + MCP on one port) or the orchestrator.
+    Agent(agent::AgentArgs),
     /// The vision pipeline (detector, tracker, events).
     #[command(subcommand)]
     Vision(VisionCommand),
@@ -211,6 +214,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             result
         }
         Command::Mcp(args) => mcp::run(&config, &data_dir, args).await,
+        Command::Agent(args) => agent::run(&config, &data_dir, args).await,
         Command::Vision(cmd) => vision(&config, cmd),
         Command::Status => {
             let store = open_store(&config, &data_dir).await?;
@@ -251,7 +255,7 @@ fn redact(url: &str) -> String {
 
 async fn up(config: &Config, data_dir: &Path, args: UpArgs) -> Result<()> {
     let listen = args.listen.unwrap_or_else(|| config.server.listen.clone());
-    listen
+    let listen_addr = listen
         .parse::<std::net::SocketAddr>()
         .with_context(|| format!("--listen '{listen}' is not an address like 127.0.0.1:8080"))?;
     let store = open_store(config, data_dir).await?;
@@ -271,6 +275,8 @@ async fn up(config: &Config, data_dir: &Path, args: UpArgs) -> Result<()> {
     // Listen for Ctrl-C / SIGTERM before saying we are up, so a stop request that follows
     // the message at once is never lost.
     let shutdown = ShutdownSignal::install()?;
+    let stop = tokio_util::sync::CancellationToken::new();
+    let (agents, api) = agent::start_mesh(config, &store, listen_addr, &stop).await?;
     println!("trailmesh {} is up", env!("CARGO_PKG_VERSION"));
     println!(
         "  database:  {} ({:?})",
@@ -281,16 +287,23 @@ async fn up(config: &Config, data_dir: &Path, args: UpArgs) -> Result<()> {
         "  holds:     {} cameras, {} deployments, {} events, {} media, {} detections",
         counts.cameras, counts.deployments, counts.events, counts.media, counts.detections
     );
-    println!("  API:       http://{listen} (the orchestrator, skill agents and gateway come with later releases)");
+    agent::print_urls(&agents, &api.base_url);
     println!("press Ctrl-C to stop");
     shutdown.wait().await;
     eprintln!("shutting down");
+    stop.cancel();
+    let mut result = api.finished().await;
+    for a in agents {
+        if let Err(e) = a.finished().await {
+            result = result.and(Err(e));
+        }
+    }
     store.close().await;
-    Ok(())
+    result
 }
 
 /// Ctrl-C (SIGINT) or SIGTERM, registered when installed rather than when first awaited.
-struct ShutdownSignal {
+pub(crate) struct ShutdownSignal {
     #[cfg(unix)]
     interrupt: tokio::signal::unix::Signal,
     #[cfg(unix)]
@@ -298,7 +311,7 @@ struct ShutdownSignal {
 }
 
 impl ShutdownSignal {
-    fn install() -> Result<Self> {
+    pub(crate) fn install() -> Result<Self> {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
@@ -311,7 +324,7 @@ impl ShutdownSignal {
         Ok(ShutdownSignal {})
     }
 
-    async fn wait(mut self) {
+    pub(crate) async fn wait(mut self) {
         #[cfg(unix)]
         tokio::select! {
             _ = self.interrupt.recv() => {}

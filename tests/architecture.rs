@@ -5,7 +5,9 @@
 //!   and no crate of `a2a-protocol/`, `mcp-servers/` or `agents/`;
 //! - `skills/core` depends on no other skill;
 //! - `a2a-protocol/` knows no skill, MCP server or agent;
-//! - `mcp-servers/*` do not depend on `agents/*`.
+//! - `mcp-servers/*` do not depend on `agents/*`;
+//! - the orchestrator (`agents/orchestrator`) reaches skills only over A2A: it links no skill
+//!   library (`skills/*` but `skills/core`), no MCP server and no skill agent.
 
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,6 +24,9 @@ const TRANSPORTS: &[&str] = &[
     "webrtc",
     "tokio-tungstenite",
 ];
+
+/// The package that must reach skills only over A2A.
+const ORCHESTRATOR: &str = "trailmesh-orchestrator";
 
 /// A workspace package: its name and the folder layer it lives in.
 #[derive(Debug, Clone)]
@@ -136,6 +141,10 @@ fn violations(g: &Graph) -> Vec<String> {
                 }
                 "a2a-protocol" => matches!(dep_layer, Some("skills/core" | "skills" | "mcp-servers" | "agents")),
                 "mcp-servers" => dep_layer == Some("agents"),
+                "agents" if m.name == ORCHESTRATOR => {
+                    matches!(dep_layer, Some("skills" | "mcp-servers"))
+                        || (dep_layer == Some("agents") && dep_name != "trailmesh-agent-store")
+                }
                 _ => false,
             };
             if broken {
@@ -180,6 +189,8 @@ fn the_check_catches_a_skill_that_reaches_a_transport() {
         ("axum", None),
         ("a2a", Some("a2a-protocol")),
         ("core", Some("skills/core")),
+        ("trailmesh-orchestrator", Some("agents")),
+        ("events-skill", Some("skills")),
     ] {
         names.insert(id.to_string(), id.to_string());
         if let Some(layer) = layer {
@@ -195,6 +206,10 @@ fn the_check_catches_a_skill_that_reaches_a_transport() {
     deps.insert("skill".into(), vec!["helper".into(), "core".into()]);
     deps.insert("helper".into(), vec!["axum".into()]);
     deps.insert("a2a".into(), vec!["core".into()]);
+    deps.insert(
+        "trailmesh-orchestrator".into(),
+        vec!["core".into(), "events-skill".into()],
+    );
     let v = violations(&Graph { names, deps, members });
     assert!(v.iter().any(|l| l.contains("skill -> helper -> axum")), "{v:?}");
     assert!(
@@ -202,5 +217,10 @@ fn the_check_catches_a_skill_that_reaches_a_transport() {
             .any(|l| l.starts_with("a2a (a2a-protocol) must not depend on core")),
         "{v:?}"
     );
-    assert_eq!(v.len(), 2, "{v:?}");
+    assert!(
+        v.iter()
+            .any(|l| l.starts_with("trailmesh-orchestrator (agents) must not depend on events-skill")),
+        "{v:?}"
+    );
+    assert_eq!(v.len(), 3, "{v:?}");
 }

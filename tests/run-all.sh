@@ -126,6 +126,12 @@ vision_venv="skills/vision/.venv"
 export VISION_PYTHON="$PWD/$vision_venv/bin/python"
 "$TRAILMESH_BIN" vision setup --python python3
 # --- end of vision section ------------------------------------------------------------------
+# --- agents: the mesh end to end (added by the agents work) -----------------------------------
+# tests/mesh.rs runs `trailmesh up` and one process per agent on loopback, with a third-party
+# agent and the official client from the Python a2a-sdk (tests/peers/*.py): it uses the
+# A2A_PYTHON venv exported by the "A2A peers" step above and fails (never skips) without it.
+# agents/*/tests run the skill agents and the orchestrator in-process on real loopback HTTP.
+# --- end of agents section -------------------------------------------------------------------
 
 step "tests (SQLite and PostgreSQL; includes the dependency-direction check)"
 if cargo nextest --version >/dev/null 2>&1; then

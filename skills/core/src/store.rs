@@ -90,6 +90,9 @@ macro_rules! on_pool {
     };
 }
 
+mod documents;
+pub use documents::MAX_TASKS_LISTED;
+
 /// Inserts `rows` in multi-row `INSERT ... ON CONFLICT DO NOTHING` statements (a macro so
 /// that each backend gets concrete types; sqlx's generic executor bounds do not compose).
 macro_rules! insert_chunks {
