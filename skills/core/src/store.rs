@@ -486,6 +486,9 @@ impl Store {
             .busy_timeout(Duration::from_secs(10))
             // Rows cross from SQLite's worker thread in batches rather than a few at a time.
             .row_buffer_size(1024)
+            // Larger pages: fewer B-tree splits on bulk inserts and fewer pages per range
+            // read (takes effect when the file is created).
+            .pragma("page_size", "8192")
             .pragma("cache_size", "-65536")
             // Reads map the file instead of copying pages through read(2): a range query
             // touches a few thousand scattered pages.
