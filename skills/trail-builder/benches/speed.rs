@@ -12,8 +12,6 @@
 
 use std::time::{Duration, Instant};
 use trailmesh_core::demo::{self, DemoConfig};
-use trailmesh_core::import::NoProgress;
-use trailmesh_core::store::Store;
 use trailmesh_trail_builder::*;
 
 async fn time<T, F: std::future::Future<Output = T>>(name: &str, mut f: impl FnMut() -> F) {
@@ -51,10 +49,9 @@ async fn main() {
     } else {
         tmp.path().join("bench.db")
     };
-    let store = Store::open(&path.display().to_string()).await.expect("open");
-    if store.imports().await.expect("imports").is_empty() {
-        let t = Instant::now();
-        demo::seed(&store, &cfg, &NoProgress).await.expect("seed");
+    let t = Instant::now();
+    let (store, seeded) = demo::open_or_seed(&path, &cfg).await.expect("open or seed");
+    if seeded {
         println!(
             "seeded demo scale {scale} into {} in {:.1} s",
             path.display(),

@@ -181,6 +181,18 @@ fn add_counts(total: &mut IngestReport, r: &IngestReport) {
     add(&mut total.detections, r.detections);
 }
 
+/// Opens the SQLite file at `path` and seeds the demo study `cfg` into it unless a completed
+/// seeding is already there (benchmarks keep such files between runs). Returns the store and
+/// whether it was seeded now.
+pub async fn open_or_seed(path: &Path, cfg: &DemoConfig) -> Result<(Store, bool), ImportError> {
+    let store = Store::open(&path.display().to_string()).await?;
+    let fresh = store.imports().await?.is_empty();
+    if fresh {
+        seed(&store, cfg, &crate::import::NoProgress).await?;
+    }
+    Ok((store, fresh))
+}
+
 /// Generates the study and writes it to `store`, chunk by chunk (each chunk is one
 /// transaction; the import record is written with the last one, so it exists only for a
 /// completed seeding). Seeding the same config twice inserts nothing the second time.
