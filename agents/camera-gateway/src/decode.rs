@@ -110,6 +110,9 @@ impl FrameGate {
     }
 }
 
+/// The largest step between two frames' RTP timestamps taken at face value (5 s at 90 kHz).
+const MAX_STEP: i64 = 5 * 90_000;
+
 /// Decodes frames until the queue closes; sends one frame every `1/sample_fps` seconds of
 /// stream time to `samples` (skipping when the detector is behind).
 pub fn decode_loop(
@@ -135,7 +138,15 @@ pub fn decode_loop(
     for f in rx {
         let (t0, _) = *origin.get_or_insert((Utc::now(), f.rtp_ts));
         if let Some(prev) = last_ts {
-            unwrapped += i64::from(f.rtp_ts.wrapping_sub(prev) as i32);
+            let step = i64::from(f.rtp_ts.wrapping_sub(prev) as i32);
+            if (0..=MAX_STEP).contains(&step) {
+                unwrapped += step;
+            } else {
+                // The sender's clock jumped (a looping file, a restarted encoder): go on from
+                // the wall clock so frame times never run backwards.
+                let wall = (Utc::now() - t0).num_microseconds().unwrap_or(0) * 9 / 100;
+                unwrapped = wall.max(unwrapped + 1);
+            }
         }
         last_ts = Some(f.rtp_ts);
         let yuv = match decoder.decode(&f.data) {

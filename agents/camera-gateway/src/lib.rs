@@ -90,10 +90,16 @@ pub struct RunningGateway {
     pub addr: SocketAddr,
     /// Why detection is off, when it is.
     pub detection_off: Option<String>,
+    inner: Arc<Inner>,
     task: tokio::task::JoinHandle<Result<()>>,
 }
 
 impl RunningGateway {
+    /// Every configured camera's health now (what `GET /cameras` returns).
+    pub fn health(&self) -> Vec<CameraHealth> {
+        self.inner.health()
+    }
+
     /// Waits until the gateway has stopped (after its shutdown token is cancelled), every
     /// stream closed and its open events written.
     pub async fn finished(self) -> Result<()> {
@@ -164,6 +170,7 @@ pub async fn serve(store: Store, opts: GatewayOptions, shutdown: CancellationTok
         shutdown: shutdown.clone(),
     });
     let app = http::router(inner.clone());
+    let handle = inner.clone();
     let health_task = tokio::spawn(health_writer(inner.clone()));
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, app)
@@ -189,6 +196,7 @@ pub async fn serve(store: Store, opts: GatewayOptions, shutdown: CancellationTok
         base_url: format!("http://{addr}"),
         addr,
         detection_off,
+        inner: handle,
         task,
     })
 }

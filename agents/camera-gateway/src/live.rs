@@ -86,10 +86,21 @@ pub fn vision_loop(
                     last_box = Some((s.time, Instant::now()));
                 } else if let Some((t, _)) = last_box {
                     if (s.time - t).num_milliseconds() as f64 / 1000.0 > gap {
-                        let done = std::mem::replace(&mut run, CameraRun::new(&detector, &cfg));
-                        close(done, &mut segment, "quiet");
-                        boxes_seen = 0;
-                        last_box = None;
+                        // Quiet as far as the detector has looked: let it look at the frames
+                        // still batched before closing, or an animal just entering would be
+                        // split off into an event of its own.
+                        if let Err(e) = run.flush() {
+                            tracing::error!("camera {camera_id}: detector failed: {e}");
+                        }
+                        if run.stats().boxes > boxes_seen {
+                            boxes_seen = run.stats().boxes;
+                            last_box = Some((s.time, Instant::now()));
+                        } else {
+                            let done = std::mem::replace(&mut run, CameraRun::new(&detector, &cfg));
+                            close(done, &mut segment, "quiet");
+                            boxes_seen = 0;
+                            last_box = None;
+                        }
                     }
                 } else if stats.frames >= RESTART_EMPTY_AFTER {
                     run = CameraRun::new(&detector, &cfg);
@@ -99,10 +110,18 @@ pub fn vision_loop(
                 if let Some((_, wall)) = last_box
                     && wall.elapsed().as_secs_f64() > gap
                 {
-                    let done = std::mem::replace(&mut run, CameraRun::new(&detector, &cfg));
-                    close(done, &mut segment, "no frames");
-                    boxes_seen = 0;
-                    last_box = None;
+                    if let Err(e) = run.flush() {
+                        tracing::error!("camera {camera_id}: detector failed: {e}");
+                    }
+                    if run.stats().boxes > boxes_seen {
+                        boxes_seen = run.stats().boxes;
+                        last_box = Some((chrono::Utc::now(), Instant::now()));
+                    } else {
+                        let done = std::mem::replace(&mut run, CameraRun::new(&detector, &cfg));
+                        close(done, &mut segment, "no frames");
+                        boxes_seen = 0;
+                        last_box = None;
+                    }
                 }
             }
             Err(RecvTimeoutError::Disconnected) => {

@@ -402,7 +402,10 @@ async fn run_stream(publisher: Arc<Publisher>, track: Arc<dyn TrackRemote>, opts
         }
         None => None,
     };
-    {
+    // Without a detector nothing needs pictures: frames are counted, relayed, not decoded
+    // (the queue's receiver is dropped, so the gate refuses them at once).
+    let decoding = sample_tx.is_some();
+    if decoding {
         let fps = pipeline.vision.video_fps;
         let counters = counters.clone();
         threads.push(
@@ -410,6 +413,8 @@ async fn run_stream(publisher: Arc<Publisher>, track: Arc<dyn TrackRemote>, opts
                 .name(format!("decode-{camera}"))
                 .spawn(move || decode_loop(frame_rx, fps, sample_tx, counters)),
         );
+    } else {
+        drop(frame_rx);
     }
 
     let mut gate = FrameGate::new(frame_tx);
@@ -448,6 +453,9 @@ async fn run_stream(publisher: Arc<Publisher>, track: Arc<dyn TrackRemote>, opts
                         counters.last_frame_ms.store(chrono::Utc::now().timestamp_millis(), Ordering::Relaxed);
                         if sample.prev_dropped_packets > 0 {
                             gate.lost();
+                        }
+                        if !decoding {
+                            continue;
                         }
                         let keyframe = is_h264_keyframe(&sample.data);
                         let frame = EncodedFrame { data: sample.data, rtp_ts: sample.packet_timestamp, keyframe };

@@ -3,11 +3,11 @@
     whip_peer.py clip OUT.ts --fixtures DIR [--still S] [--cross S] [--after S] [--fps N]
         Makes a clip: the grey horse of horses.jpg walking left to right across grass.png
         (S seconds of empty grass, the crossing, S seconds of empty grass), H.264 in MPEG-TS.
-    whip_peer.py publish URL TOKEN CLIP [--keep]
+    whip_peer.py publish URL TOKEN CLIP [--keep] [--loop] [--copy]
         Publishes CLIP over WHIP (POST offer, 201 + Location + answer), prints one JSON line
         per step ({"step": "published", "location": ..., "t": epoch s}, then "ended" and
         "deleted"); DELETEs the session when the clip ends unless --keep (then it waits to be
-        killed).
+        killed). --loop plays the clip forever; --copy sends its packets without re-encoding.
     whip_peer.py view URL SECONDS
         Watches over WHEP for SECONDS and prints {"frames": n, "width": w, "height": h}.
 
@@ -22,7 +22,7 @@ import time
 
 import aioice.ice
 import aiohttp
-from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.contrib.media import MediaPlayer
 
 aioice.ice.get_host_addresses = lambda use_ipv4=True, use_ipv6=False: ["127.0.0.1"]
@@ -63,11 +63,31 @@ def h264_only(transceiver):
     transceiver.setCodecPreferences(codecs)
 
 
-async def publish(url, token, clip, keep):
-    player = MediaPlayer(clip, decode=True)
+class Paced(MediaStreamTrack):
+    """The clip's own packets at the clip's frame rate (aiortc sends them as fast as it can)."""
+
+    kind = "video"
+
+    def __init__(self, source, fps):
+        super().__init__()
+        self.source, self.period, self.next = source, 1.0 / fps, None
+
+    async def recv(self):
+        packet = await self.source.recv()
+        now = time.monotonic()
+        self.next = now if self.next is None else self.next + self.period
+        if self.next > now:
+            await asyncio.sleep(self.next - now)
+        return packet
+
+
+async def publish(url, token, clip, keep, loop=False, copy=False, fps=15):
+    # copy: send the clip's own H.264 packets (no re-encoding; needs MPEG-TS, Annex-B).
+    player = MediaPlayer(clip, decode=not copy, loop=loop)
+    track = Paced(player.video, fps) if copy else player.video
     pc = RTCPeerConnection()
     ended = asyncio.Event()
-    transceiver = pc.addTransceiver(player.video, direction="sendonly")
+    transceiver = pc.addTransceiver(track, direction="sendonly")
     h264_only(transceiver)
     player.video.on("ended", ended.set)
     await pc.setLocalDescription(await pc.createOffer())
@@ -142,6 +162,9 @@ def main():
     p.add_argument("token")
     p.add_argument("clip")
     p.add_argument("--keep", action="store_true")
+    p.add_argument("--loop", action="store_true", help="play the clip forever")
+    p.add_argument("--copy", action="store_true", help="send the clip's packets without re-encoding")
+    p.add_argument("--fps", type=int, default=15, help="frame rate of the clip (with --copy)")
     v = sub.add_parser("view")
     v.add_argument("url")
     v.add_argument("seconds", type=float)
@@ -149,7 +172,7 @@ def main():
     if a.cmd == "clip":
         make_clip(a.out, a.fixtures, a.still, a.cross, a.after, a.fps)
     elif a.cmd == "publish":
-        asyncio.run(publish(a.url, a.token, a.clip, a.keep))
+        asyncio.run(publish(a.url, a.token, a.clip, a.keep, a.loop, a.copy, a.fps))
     else:
         asyncio.run(view(a.url, a.seconds))
 
