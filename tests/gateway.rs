@@ -18,8 +18,16 @@ use trailmesh_core::Store;
 use trailmesh_core::model::{from_ms, to_ms};
 use trailmesh_core::store::EventQuery;
 
-/// The tests run the detector on the two shared cores: one at a time.
+/// The tests run the detector on the two shared cores: one at a time, also when a runner
+/// (nextest) puts each test in its own process.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn one_at_a_time() -> (std::sync::MutexGuard<'static, ()>, std::fs::File) {
+    let guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let file = std::fs::File::create(std::env::temp_dir().join("trailmesh-gateway-tests.lock")).unwrap();
+    file.lock().unwrap();
+    (guard, file)
+}
 
 const TOKEN_A: &str = "token-for-camera-a";
 const TOKEN_B: &str = "token-for-camera-b";
@@ -305,7 +313,7 @@ fn secs(t: f64) -> chrono::DateTime<chrono::Utc> {
 
 #[test]
 fn a_clip_published_over_whip_becomes_one_event_with_a_track_heading_right_and_a_whep_viewer_sees_it() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = one_at_a_time();
     let gw = start_gateway();
     let work = tempfile::tempdir().unwrap();
     // 2 s of empty grass, the horse crossing in 4 s, 4 s of empty grass.
@@ -394,7 +402,7 @@ fn a_clip_published_over_whip_becomes_one_event_with_a_track_heading_right_and_a
 
 #[test]
 fn bad_requests_get_4xx_without_touching_a_live_stream_and_killing_the_publisher_closes_its_event() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = one_at_a_time();
     let gw = start_gateway();
     let work = tempfile::tempdir().unwrap();
     // 2 s of grass, then a slow crossing (12 s) that the kill interrupts half way.
