@@ -73,6 +73,11 @@ struct Gateway {
 }
 
 fn start_gateway() -> Gateway {
+    start_gateway_with(10.0)
+}
+
+/// A gateway whose still scenes decode keyframes only after `still_after_s`.
+fn start_gateway_with(still_after_s: f64) -> Gateway {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("gateway.db");
     let token_b_sha = {
@@ -115,6 +120,7 @@ gap_s = 3.0
 listen = "127.0.0.1:0"
 idle_timeout_s = 3.0
 health_interval_s = 0.5
+still_keyframes_after_s = {still_after_s}
 
 [[gateway.cameras]]
 id = "TEST-A"
@@ -490,4 +496,38 @@ fn bad_requests_get_4xx_without_touching_a_live_stream_and_killing_the_publisher
         "the killed publisher is gone"
     );
     drop(publisher_proc);
+}
+
+#[test]
+fn a_still_scene_decodes_keyframes_only_until_an_animal_moves_in() {
+    let _one = one_at_a_time();
+    let gw = start_gateway_with(2.0);
+    let work = tempfile::tempdir().unwrap();
+    // 9 s of grass, the horse crossing in 5 s, 2 s of grass.
+    let clip = make_clip(work.path(), "late.ts", 9.0, 5.0, 2.0);
+    let mut publisher = Publisher::start(&format!("{}/whip/TEST-A", gw.url), TOKEN_A, &clip, false);
+    publisher.expect("published");
+    std::thread::sleep(Duration::from_millis(4500));
+    let a = health(&gw.url, "TEST-A");
+    std::thread::sleep(Duration::from_secs(3));
+    let b = health(&gw.url, "TEST-A");
+    assert_eq!(b["keyframesOnly"], true, "grass only for 7 s: {b}");
+    let frames = b["frames"].as_u64().unwrap() - a["frames"].as_u64().unwrap();
+    let decoded = b["decoded"].as_u64().unwrap() - a["decoded"].as_u64().unwrap();
+    assert!(frames >= 30, "frames kept arriving: {a} -> {b}");
+    assert!(decoded <= 4, "{decoded} of {frames} frames decoded while still");
+    publisher.expect("ended");
+    publisher.expect("deleted");
+    let events = events_of(&gw.db, "TEST-A", Duration::from_secs(20));
+    assert_eq!(
+        events.len(),
+        1,
+        "the horse woke the decoder and was tracked: {events:#?}"
+    );
+    let tracks = tracks_of(&gw.db, &events[0].id);
+    let longest = tracks.iter().max_by_key(|t| t.frames).expect("a track");
+    assert!(longest.frames >= 4, "tracked after waking: {longest:?}");
+    let heading = longest.heading_deg.expect("a heading");
+    assert!((heading - 90.0).abs() < 25.0, "walking right (90 deg), not {heading}");
+    drop(gw.proc);
 }

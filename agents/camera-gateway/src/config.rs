@@ -23,6 +23,11 @@ pub struct GatewayConfig {
     pub keyframe_interval_s: f64,
     /// Seconds between camera-health writes to the database.
     pub health_interval_s: f64,
+    /// After this many seconds without motion, decode only keyframes (one per
+    /// `keyframe_interval_s`, asked for) until the motion gate fires again; 0: always decode
+    /// every frame. Saves most of an idle stream's cost; motion is then seen up to one
+    /// keyframe interval late.
+    pub still_keyframes_after_s: f64,
     /// Run the detector on live streams (needs ONNX Runtime: `trailmesh vision setup`).
     pub detect: bool,
     /// Token that WHEP viewers must send as `Authorization: Bearer <token>` (none: viewers
@@ -42,6 +47,7 @@ impl Default for GatewayConfig {
             idle_timeout_s: 5.0,
             keyframe_interval_s: 3.0,
             health_interval_s: 2.0,
+            still_keyframes_after_s: 10.0,
             detect: true,
             viewer_token: None,
             cameras: Vec::new(),
@@ -105,6 +111,12 @@ impl GatewayConfig {
             if !(v.is_finite() && v > 0.0) {
                 return Err(format!("gateway.{name} must be a positive number of seconds, not {v}"));
             }
+        }
+        if !(self.still_keyframes_after_s.is_finite() && self.still_keyframes_after_s >= 0.0) {
+            return Err(format!(
+                "gateway.still_keyframes_after_s must be 0 (off) or a positive number of seconds, not {}",
+                self.still_keyframes_after_s
+            ));
         }
         let mut seen = std::collections::BTreeSet::new();
         for c in &self.cameras {

@@ -120,6 +120,7 @@ pub fn decode_loop(
     sample_fps: f64,
     samples: Option<SyncSender<Sample>>,
     counters: Arc<Counters>,
+    want_keyframe: Arc<tokio::sync::Notify>,
 ) {
     let mut decoder = match openh264::decoder::Decoder::new() {
         Ok(d) => d,
@@ -135,6 +136,7 @@ pub fn decode_loop(
     let mut next_sample = 0.0f64;
     let mut frame_no: i64 = 0;
     let mut rgb: Vec<u8> = Vec::new();
+    let (mut need_keyframe, mut asked) = (false, false);
     for f in rx {
         let (t0, _) = *origin.get_or_insert((Utc::now(), f.rtp_ts));
         if let Some(prev) = last_ts {
@@ -149,6 +151,22 @@ pub fn decode_loop(
             }
         }
         last_ts = Some(f.rtp_ts);
+        // A still scene (the detector thread says so) needs keyframes only; a skipped frame
+        // leaves the next P-frames without their reference, so after one, decoding resumes
+        // at a keyframe (asked for at once when the scene moves again).
+        let still = counters.still.load(Ordering::Relaxed);
+        if !f.keyframe && (still || need_keyframe) {
+            if !still && !asked {
+                want_keyframe.notify_one();
+                asked = true;
+            }
+            need_keyframe = true;
+            continue;
+        }
+        if f.keyframe {
+            need_keyframe = false;
+            asked = false;
+        }
         let yuv = match decoder.decode(&f.data) {
             Ok(Some(yuv)) => yuv,
             Ok(None) => continue,

@@ -10,6 +10,8 @@ use std::time::Instant;
 pub struct Counters {
     /// A publisher is connected.
     pub connected: AtomicBool,
+    /// The scene has been still long enough that only keyframes are decoded.
+    pub still: AtomicBool,
     /// RTP packets received.
     pub packets: AtomicU64,
     /// Bytes of RTP payload received.
@@ -44,6 +46,7 @@ impl Default for Counters {
     fn default() -> Self {
         Counters {
             connected: AtomicBool::new(false),
+            still: AtomicBool::new(false),
             packets: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             frames: AtomicU64::new(0),
@@ -97,6 +100,8 @@ pub struct CameraHealth {
     pub frames_dropped: u64,
     /// Frames decoded.
     pub decoded: u64,
+    /// Only keyframes are being decoded (the scene is still).
+    pub keyframes_only: bool,
     /// Frames sent to the detector.
     pub sampled: u64,
     /// Samples skipped because the detector was behind.
@@ -143,6 +148,7 @@ impl Counters {
             frames,
             frames_dropped: self.frames_dropped.load(Ordering::Relaxed),
             decoded: self.decoded.load(Ordering::Relaxed),
+            keyframes_only: connected && self.still.load(Ordering::Relaxed),
             sampled: self.sampled.load(Ordering::Relaxed),
             samples_skipped: self.samples_skipped.load(Ordering::Relaxed),
             events: self.events.load(Ordering::Relaxed),

@@ -154,6 +154,7 @@ pub async fn serve(store: Store, opts: GatewayOptions, shutdown: CancellationTok
             detect_queue: g.detect_queue,
             idle_timeout: Duration::from_secs_f64(g.idle_timeout_s),
             keyframe_interval: Duration::from_secs_f64(g.keyframe_interval_s),
+            still_keyframes_after_s: g.still_keyframes_after_s,
         },
         counters: g
             .cameras

@@ -45,8 +45,10 @@ pub fn vision_loop(
     session_id: String,
     sink: LiveSink,
     counters: Arc<Counters>,
+    still_after_s: f64,
 ) {
     let gap = cfg.events.gap_s;
+    let mut last_motion: Option<DateTime<Utc>> = None;
     let mut segment = 0u32;
     let mut run = CameraRun::new(&detector, &cfg);
     let mut boxes_seen = 0u64;
@@ -76,9 +78,22 @@ pub fn vision_loop(
                     time: trailmesh_core::model::from_ms(to_ms(s.time)),
                     video_frame: Some(s.frame),
                 };
+                let gated_before = run.stats().gated_in;
                 if let Err(e) = run.push(info, s.image, true) {
                     tracing::error!("camera {camera_id}: detector failed: {e}");
                     continue;
+                }
+                if run.stats().gated_in > gated_before || last_motion.is_none() {
+                    last_motion = Some(s.time);
+                    if counters.still.swap(false, Ordering::Relaxed) {
+                        tracing::debug!("camera {camera_id}: motion, decoding every frame again");
+                    }
+                } else if still_after_s > 0.0
+                    && last_box.is_none()
+                    && last_motion.is_some_and(|t| (s.time - t).num_milliseconds() as f64 / 1000.0 > still_after_s)
+                    && !counters.still.swap(true, Ordering::Relaxed)
+                {
+                    tracing::debug!("camera {camera_id}: still for {still_after_s} s, decoding keyframes only");
                 }
                 let stats = run.stats();
                 if stats.boxes > boxes_seen {
@@ -125,6 +140,7 @@ pub fn vision_loop(
                 }
             }
             Err(RecvTimeoutError::Disconnected) => {
+                counters.still.store(false, Ordering::Relaxed);
                 close(run, &mut segment, "stream ended");
                 return;
             }

@@ -56,6 +56,8 @@ pub struct SessionOptions {
     pub idle_timeout: Duration,
     /// Keyframe request period.
     pub keyframe_interval: Duration,
+    /// Still scenes decode keyframes only after this many seconds (0: never).
+    pub still_keyframes_after_s: f64,
 }
 
 /// The H.264 codecs we accept (packetization mode 1: constrained baseline and baseline,
@@ -393,10 +395,22 @@ async fn run_stream(publisher: Arc<Publisher>, track: Arc<dyn TrackRemote>, opts
             let sink = pipeline.sink.clone();
             let counters = counters.clone();
             let (camera, session) = (camera.clone(), publisher.id.clone());
+            let still_after = opts.still_keyframes_after_s;
             threads.push(
                 std::thread::Builder::new()
                     .name(format!("detect-{camera}"))
-                    .spawn(move || vision_loop(sample_rx, detector, vision, camera, session, sink, counters)),
+                    .spawn(move || {
+                        vision_loop(
+                            sample_rx,
+                            detector,
+                            vision,
+                            camera,
+                            session,
+                            sink,
+                            counters,
+                            still_after,
+                        )
+                    }),
             );
             Some(sample_tx)
         }
@@ -408,10 +422,11 @@ async fn run_stream(publisher: Arc<Publisher>, track: Arc<dyn TrackRemote>, opts
     if decoding {
         let fps = pipeline.vision.video_fps;
         let counters = counters.clone();
+        let want_keyframe = publisher.want_keyframe.clone();
         threads.push(
             std::thread::Builder::new()
                 .name(format!("decode-{camera}"))
-                .spawn(move || decode_loop(frame_rx, fps, sample_tx, counters)),
+                .spawn(move || decode_loop(frame_rx, fps, sample_tx, counters, want_keyframe)),
         );
     } else {
         drop(frame_rx);
