@@ -153,13 +153,15 @@ async fn main() -> Result<()> {
                 .map(|i| publish(&py, &script, &format!("{}/whip/BENCH-{i}", gw.base_url), &still))
                 .collect::<Result<_>>()?,
         );
-        tokio::time::sleep(Duration::from_secs(5)).await;
+        // Past `still_keyframes_after_s`, so the steady cost of a still stream is measured.
+        tokio::time::sleep(Duration::from_secs(15)).await;
         let (c0, t0) = (cpu_seconds(), Instant::now());
         tokio::time::sleep(Duration::from_secs_f64(seconds.min(30.0))).await;
         let cpu = (cpu_seconds() - c0) / t0.elapsed().as_secs_f64();
         let connected = gw.health().iter().filter(|c| c.connected).count();
+        let keyframes_only = gw.health().iter().filter(|c| c.keyframes_only).count();
         println!(
-            "idle: {idle} streams ({connected} connected): {:.1}% of one core in all, {:.2}% per stream",
+            "idle: {idle} streams ({connected} connected, {keyframes_only} decoding keyframes only): {:.1}% of one core in all, {:.2}% per stream",
             cpu * 100.0,
             cpu * 100.0 / idle as f64
         );
