@@ -87,7 +87,9 @@ impl Mesh {
         let urls: Vec<String> = agents.iter().map(|a| a.base_url.clone()).collect();
         let config = OrchestratorConfig {
             agents: vec![format!("{}/.well-known/agent-card.json", weather_agent().await)],
-            agent_timeout_ms: 5000,
+            // Generous: debug builds under a full parallel test run are slow (the overlap
+            // bootstrap takes seconds); a stopped agent still fails at once (refused).
+            agent_timeout_ms: 30_000,
             ..OrchestratorConfig::default()
         };
         let o = Orchestrator::new(store.clone(), config, &urls);
@@ -732,4 +734,224 @@ async fn a_real_local_model_routes_and_the_built_in_router_covers_its_failures()
     );
     assert_eq!(answer(&a), answer(&built_in));
     drop(server);
+}
+
+/// One question and the facts its answer must state, computed from the ground truth.
+struct Check {
+    question: String,
+    facts: Vec<String>,
+}
+
+fn check(question: impl Into<String>, facts: &[String]) -> Check {
+    Check {
+        question: question.into(),
+        facts: facts.to_vec(),
+    }
+}
+
+/// The official Python A2A client (a2a-sdk 1.3.0, under `A2A_PYTHON`) asks the orchestrator
+/// every question; the answers in order.
+fn ask_with_python_a2a(base: &str, questions: &[String]) -> Vec<Value> {
+    use std::io::Write;
+    let py = std::env::var("A2A_PYTHON").unwrap_or_else(|_| {
+        panic!("A2A_PYTHON is not set: run `bash tests/run-all.sh` (its \"A2A peers\" step installs a2a-sdk)")
+    });
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/peers/ask_many.py");
+    let mut child = std::process::Command::new(&py)
+        .arg(&script)
+        .arg(base)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{py} {}: {e}", script.display()));
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(serde_json::to_string(questions).unwrap().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "ask_many.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v.as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn thirty_questions_over_every_skill_through_the_api_and_the_python_a2a_client() {
+    let m = Mesh::start().await;
+    let tz = m.tz();
+    let t = &m.truth;
+    let animal_events = |sci: &str| m.count(|e| of(e, sci));
+    let cams_of = |sci: &str| {
+        let mut c: Vec<&str> = t
+            .events
+            .iter()
+            .filter(|e| of(e, sci))
+            .map(|e| e.camera_id.as_str())
+            .collect();
+        c.sort();
+        c.dedup();
+        c
+    };
+    let mut checks = Vec::new();
+    // Per species with enough data: a count on its busiest camera-day (event analyzer),
+    // RAI and diel activity (behaviour analytics), where it was seen (trail builder).
+    let species: Vec<_> = t
+        .species
+        .iter()
+        .filter(|s| animal_events(&s.scientific_name) >= 5)
+        .collect();
+    assert!(species.len() >= 5, "the demo study has too few species with data");
+    for s in &species {
+        let sci = s.scientific_name.as_str();
+        let common = s.common_name.to_lowercase();
+        let mut busiest: BTreeMap<(String, NaiveDate), usize> = BTreeMap::new();
+        for e in t.events.iter().filter(|e| of(e, sci)) {
+            *busiest
+                .entry((e.camera_id.clone(), e.start.with_timezone(&tz).date_naive()))
+                .or_default() += 1;
+        }
+        let ((cam, date), n) = busiest
+            .iter()
+            .max_by_key(|(_, n)| **n)
+            .map(|(k, n)| (k.clone(), *n))
+            .unwrap();
+        checks.push(check(
+            format!("How many {common} at {cam} on {date}?"),
+            &[format!("{n} {common} event(s) at {cam}")],
+        ));
+        let total = animal_events(sci);
+        checks.push(check(
+            format!("What is the RAI of {common}?"),
+            &[format!("of {total} events")],
+        ));
+        checks.push(check(
+            format!("When is the {common} active?"),
+            &[format!("({total} events)")],
+        ));
+        let cams = cams_of(sci);
+        checks.push(check(
+            format!("Where was the {common} seen?"),
+            &[format!("seen at {} camera(s)", cams.len()), cams[0].to_string()],
+        ));
+    }
+    // Occupancy, overlap, effort (behaviour analytics).
+    let (a, b) = (&species[0], &species[1]);
+    let (ca, cb) = (a.common_name.to_lowercase(), b.common_name.to_lowercase());
+    checks.push(check(
+        format!("What is the naive occupancy of {ca}?"),
+        &[format!("detected at {} of", cams_of(&a.scientific_name).len())],
+    ));
+    checks.push(check(
+        format!("How much does the activity of {ca} and {cb} overlap?"),
+        &[
+            format!("({} events) and", animal_events(&a.scientific_name)),
+            format!("({} events):", animal_events(&b.scientific_name)),
+        ],
+    ));
+    let deployed: std::collections::BTreeSet<&str> = t.deployments.iter().map(|d| d.camera_id.as_str()).collect();
+    checks.push(check(
+        "What was the sampling effort?",
+        &[format!("over {} camera(s)", deployed.len())],
+    ));
+    // A marked individual's trail (trail builder): its first recorded camera starts a trail.
+    let ind = &t.individuals[0];
+    checks.push(check(
+        format!("Where did {} go?", ind.individual_id),
+        &[format!("trail(s) of {}", ind.individual_id)],
+    ));
+    // The inventory.
+    checks.push(check("list the cameras", &[format!("{} camera(s)", t.cameras.len())]));
+    // A site summary on the busiest day for animals.
+    let mut by_day: BTreeMap<(String, NaiveDate), usize> = BTreeMap::new();
+    for e in t.events.iter().filter(|e| animal(e)) {
+        let site = t.cameras.iter().find(|c| c.id == e.camera_id).unwrap().site.clone();
+        *by_day
+            .entry((site, e.start.with_timezone(&tz).date_naive()))
+            .or_default() += 1;
+    }
+    let ((site, day), n) = by_day
+        .iter()
+        .max_by_key(|(_, n)| **n)
+        .map(|(k, n)| (k.clone(), *n))
+        .unwrap();
+    checks.push(check(
+        format!("summary for {site} on {day}"),
+        &[format!("{n} animal events")],
+    ));
+    // Two species compared on one day everywhere.
+    let (from, to) = m.day(day);
+    let na = m.count(|e| of(e, &a.scientific_name) && e.start >= from && e.start < to);
+    let nb = m.count(|e| of(e, &b.scientific_name) && e.start >= from && e.start < to);
+    checks.push(check(
+        format!("compare {ca} and {cb} on {day}"),
+        &[format!("{na} {ca} event(s)"), format!("{nb} {cb} event(s)")],
+    ));
+    // A third-party agent.
+    checks.push(check("what is the weather like?", &["Clear skies".to_string()]));
+    assert!(checks.len() >= 30, "only {} questions", checks.len());
+
+    let questions: Vec<String> = checks.iter().map(|c| c.question.clone()).collect();
+    let mut failures = Vec::new();
+    for c in &checks {
+        let got = answer(&m.ask(&c.question, None).await);
+        for f in &c.facts {
+            if !got.contains(f.as_str()) {
+                failures.push(format!("HTTP: \"{}\" lacks \"{f}\": {got}", c.question));
+            }
+        }
+    }
+    let base = m.base.clone();
+    let a2a = tokio::task::spawn_blocking(move || ask_with_python_a2a(&base, &questions))
+        .await
+        .unwrap();
+    assert_eq!(a2a.len(), checks.len());
+    for (c, got) in checks.iter().zip(&a2a) {
+        assert_eq!(got["state"], "TASK_STATE_COMPLETED", "{got}");
+        let text = got["answer"].as_str().unwrap();
+        for f in &c.facts {
+            if !text.contains(f.as_str()) {
+                failures.push(format!("A2A: \"{}\" lacks \"{f}\": {text}", c.question));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} questions:\n{}",
+        failures.len(),
+        checks.len(),
+        failures.join("\n")
+    );
+
+    // The migration wave: the direction the skill finds is the simulated one.
+    let migrant = t
+        .species
+        .iter()
+        .find(|s| s.scientific_name == t.migration.scientific_name)
+        .unwrap()
+        .common_name
+        .to_lowercase();
+    let text = answer(&m.ask(&format!("Is the {migrant} migrating?"), None).await);
+    let deg: f64 = text
+        .split("heads ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|d| d.parse().ok())
+        .unwrap_or_else(|| panic!("no direction in {text}"));
+    let off = ((deg - t.migration.axis_bearing_deg).rem_euclid(360.0))
+        .min((t.migration.axis_bearing_deg - deg).rem_euclid(360.0));
+    assert!(
+        off < 45.0,
+        "found {deg} degrees, simulated {}: {text}",
+        t.migration.axis_bearing_deg
+    );
+    eprintln!(
+        "{} questions, each through the HTTP API and the Python a2a-sdk client",
+        checks.len()
+    );
 }
