@@ -157,6 +157,21 @@ impl Mesh {
         )
     }
 
+    /// The (key, local day) with the most events passing `f`, and how many it had.
+    fn busiest(
+        &self,
+        f: impl Fn(&EventTruth) -> bool,
+        key: impl Fn(&EventTruth) -> String,
+    ) -> (String, NaiveDate, usize) {
+        let tz = self.tz();
+        let mut by: BTreeMap<(String, NaiveDate), usize> = BTreeMap::new();
+        for e in self.truth.events.iter().filter(|e| f(e)) {
+            *by.entry((key(e), e.start.with_timezone(&tz).date_naive())).or_default() += 1;
+        }
+        let ((k, day), n) = by.into_iter().max_by_key(|(_, n)| *n).unwrap();
+        (k, day, n)
+    }
+
     fn count(&self, f: impl Fn(&EventTruth) -> bool) -> usize {
         self.truth.events.iter().filter(|e| f(e)).count()
     }
@@ -179,17 +194,7 @@ async fn questions_through_the_http_api_match_the_ground_truth() {
     let m = Mesh::start().await;
     let tz = m.tz();
     // The camera and local day with the most elk events.
-    let mut busiest: BTreeMap<(String, NaiveDate), usize> = BTreeMap::new();
-    for e in m.truth.events.iter().filter(|e| of(e, ELK)) {
-        *busiest
-            .entry((e.camera_id.clone(), e.start.with_timezone(&tz).date_naive()))
-            .or_default() += 1;
-    }
-    let ((cam, date), n) = busiest
-        .iter()
-        .max_by_key(|(_, n)| **n)
-        .map(|(k, n)| (k.clone(), *n))
-        .unwrap();
+    let (cam, date, n) = m.busiest(|e| of(e, ELK), |e| e.camera_id.clone());
     let (from, to) = m.day(date);
     assert_eq!(
         n,
@@ -784,7 +789,6 @@ fn ask_with_python_a2a(base: &str, questions: &[String]) -> Vec<Value> {
 #[tokio::test]
 async fn thirty_questions_over_every_skill_through_the_api_and_the_python_a2a_client() {
     let m = Mesh::start().await;
-    let tz = m.tz();
     let t = &m.truth;
     let animal_events = |sci: &str| m.count(|e| of(e, sci));
     let cams_of = |sci: &str| {
@@ -810,17 +814,7 @@ async fn thirty_questions_over_every_skill_through_the_api_and_the_python_a2a_cl
     for s in &species {
         let sci = s.scientific_name.as_str();
         let common = s.common_name.to_lowercase();
-        let mut busiest: BTreeMap<(String, NaiveDate), usize> = BTreeMap::new();
-        for e in t.events.iter().filter(|e| of(e, sci)) {
-            *busiest
-                .entry((e.camera_id.clone(), e.start.with_timezone(&tz).date_naive()))
-                .or_default() += 1;
-        }
-        let ((cam, date), n) = busiest
-            .iter()
-            .max_by_key(|(_, n)| **n)
-            .map(|(k, n)| (k.clone(), *n))
-            .unwrap();
+        let (cam, date, n) = m.busiest(|e| of(e, sci), |e| e.camera_id.clone());
         checks.push(check(
             format!("How many {common} at {cam} on {date}?"),
             &[format!("{n} {common} event(s) at {cam}")],
@@ -868,18 +862,9 @@ async fn thirty_questions_over_every_skill_through_the_api_and_the_python_a2a_cl
     // The inventory.
     checks.push(check("list the cameras", &[format!("{} camera(s)", t.cameras.len())]));
     // A site summary on the busiest day for animals.
-    let mut by_day: BTreeMap<(String, NaiveDate), usize> = BTreeMap::new();
-    for e in t.events.iter().filter(|e| animal(e)) {
-        let site = t.cameras.iter().find(|c| c.id == e.camera_id).unwrap().site.clone();
-        *by_day
-            .entry((site, e.start.with_timezone(&tz).date_naive()))
-            .or_default() += 1;
-    }
-    let ((site, day), n) = by_day
-        .iter()
-        .max_by_key(|(_, n)| **n)
-        .map(|(k, n)| (k.clone(), *n))
-        .unwrap();
+    let (site, day, n) = m.busiest(animal, |e| {
+        t.cameras.iter().find(|c| c.id == e.camera_id).unwrap().site.clone()
+    });
     checks.push(check(
         format!("summary for {site} on {day}"),
         &[format!("{n} animal events")],
