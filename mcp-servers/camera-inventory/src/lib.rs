@@ -14,7 +14,7 @@ use trailmesh_camera_inventory::*;
 use trailmesh_core::Store;
 use trailmesh_core::model::Camera;
 use trailmesh_mcp_kit::{
-    LIST_TTL_MS, Portable, is_modern, json_resource, patch_output_schema, portable_router, skill_error_data, skill_json,
+    LIST_TTL_MS, Portable, json_resource, patch_output_schema, portable_router, skill_error_data, skill_json,
 };
 
 const CAMERAS_URI: &str = "trailmesh://cameras";
@@ -206,11 +206,7 @@ impl ServerHandler for CameraInventoryServer {
             ],
             ..Default::default()
         };
-        Ok(if is_modern(&cx) {
-            result.with_ttl_ms(LIST_TTL_MS).with_cache_scope(CacheScope::Public)
-        } else {
-            result
-        })
+        Ok(trailmesh_mcp_kit::with_cache_hints!(&cx, result, LIST_TTL_MS))
     }
 
     async fn list_resource_templates(
@@ -228,11 +224,7 @@ impl ServerHandler for CameraInventoryServer {
             ],
             ..Default::default()
         };
-        Ok(if is_modern(&cx) {
-            result.with_ttl_ms(LIST_TTL_MS).with_cache_scope(CacheScope::Public)
-        } else {
-            result
-        })
+        Ok(trailmesh_mcp_kit::with_cache_hints!(&cx, result, LIST_TTL_MS))
     }
 
     async fn read_resource(
@@ -288,12 +280,7 @@ impl ServerHandler for CameraInventoryServer {
             },
         };
         let result = ReadResourceResult::new(vec![contents]);
-        Ok(if is_modern(&cx) {
-            result.with_ttl_ms(0).with_cache_scope(CacheScope::Public)
-        } else {
-            result
-        }
-        .into())
+        Ok(trailmesh_mcp_kit::with_cache_hints!(&cx, result, 0).into())
     }
 
     async fn list_prompts(
@@ -305,11 +292,7 @@ impl ServerHandler for CameraInventoryServer {
             prompts: prompts(),
             ..Default::default()
         };
-        Ok(if is_modern(&cx) {
-            result.with_ttl_ms(LIST_TTL_MS).with_cache_scope(CacheScope::Public)
-        } else {
-            result
-        })
+        Ok(trailmesh_mcp_kit::with_cache_hints!(&cx, result, LIST_TTL_MS))
     }
 
     async fn get_prompt(
@@ -326,12 +309,7 @@ impl ServerHandler for CameraInventoryServer {
         };
         let text = match request.name.as_str() {
             "weekly_site_report" => {
-                let site = arg("site").ok_or_else(|| {
-                    ErrorData::invalid_params(
-                        "argument 'site' is required: a site name as list_cameras shows it",
-                        None,
-                    )
-                })?;
+                let site = trailmesh_mcp_kit::prompt_arg(&args, "site", ": a site name as list_cameras shows it")?;
                 let week = match arg("week_start") {
                     Some(d) => {
                         trailmesh_core::skill::parse_time_arg("week_start", d)
@@ -351,9 +329,7 @@ impl ServerHandler for CameraInventoryServer {
                 )
             }
             "species_profile" => {
-                let species = arg("species").ok_or_else(|| {
-                    ErrorData::invalid_params("argument 'species' is required, e.g. \"white-tailed deer\"", None)
-                })?;
+                let species = trailmesh_mcp_kit::prompt_arg(&args, "species", ", e.g. \"white-tailed deer\"")?;
                 format!(
                     "Write a profile of {species} as seen by this camera network.\n\
                      1. Call list_cameras to know the cameras, their sites and habitats.\n\
@@ -365,9 +341,9 @@ impl ServerHandler for CameraInventoryServer {
                 )
             }
             other => {
-                return Err(ErrorData::invalid_params(
-                    format!("no prompt '{other}'; prompts/list names them (weekly_site_report, species_profile)"),
-                    None,
+                return Err(trailmesh_mcp_kit::unknown_prompt(
+                    other,
+                    &["weekly_site_report", "species_profile"],
                 ));
             }
         };

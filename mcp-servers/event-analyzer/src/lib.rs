@@ -13,9 +13,7 @@ use rmcp::{ErrorData, Json, RoleServer, ServerHandler, tool, tool_handler, tool_
 use std::sync::Arc;
 use trailmesh_core::Store;
 use trailmesh_event_analyzer::*;
-use trailmesh_mcp_kit::{
-    LIST_TTL_MS, Portable, is_modern, json_resource, portable_router, skill_error_data, skill_json,
-};
+use trailmesh_mcp_kit::{LIST_TTL_MS, Portable, json_resource, portable_router, skill_error_data, skill_json};
 
 const BEST_FRAME_TEMPLATE: &str = "trailmesh://events/{id}/best-frame";
 const DESCRIPTION_TEMPLATE: &str = "trailmesh://events/{id}/description";
@@ -167,11 +165,7 @@ impl ServerHandler for EventAnalyzerServer {
         cx: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, ErrorData> {
         let result = ListResourcesResult::default();
-        Ok(if is_modern(&cx) {
-            result.with_ttl_ms(LIST_TTL_MS).with_cache_scope(CacheScope::Public)
-        } else {
-            result
-        })
+        Ok(trailmesh_mcp_kit::with_cache_hints!(&cx, result, LIST_TTL_MS))
     }
 
     async fn list_resource_templates(
@@ -190,11 +184,7 @@ impl ServerHandler for EventAnalyzerServer {
             ],
             ..Default::default()
         };
-        Ok(if is_modern(&cx) {
-            result.with_ttl_ms(LIST_TTL_MS).with_cache_scope(CacheScope::Public)
-        } else {
-            result
-        })
+        Ok(trailmesh_mcp_kit::with_cache_hints!(&cx, result, LIST_TTL_MS))
     }
 
     async fn read_resource(
@@ -219,12 +209,7 @@ impl ServerHandler for EventAnalyzerServer {
             ));
         };
         let result = ReadResourceResult::new(vec![contents]);
-        Ok(if is_modern(&cx) {
-            result.with_ttl_ms(0).with_cache_scope(CacheScope::Public)
-        } else {
-            result
-        }
-        .into())
+        Ok(trailmesh_mcp_kit::with_cache_hints!(&cx, result, 0).into())
     }
 
     async fn list_prompts(
@@ -244,11 +229,7 @@ impl ServerHandler for EventAnalyzerServer {
             )],
             ..Default::default()
         };
-        Ok(if is_modern(&cx) {
-            result.with_ttl_ms(LIST_TTL_MS).with_cache_scope(CacheScope::Public)
-        } else {
-            result
-        })
+        Ok(trailmesh_mcp_kit::with_cache_hints!(&cx, result, LIST_TTL_MS))
     }
 
     async fn get_prompt(
@@ -257,21 +238,10 @@ impl ServerHandler for EventAnalyzerServer {
         _cx: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, ErrorData> {
         if request.name != "species_profile" {
-            return Err(ErrorData::invalid_params(
-                format!(
-                    "no prompt '{}'; prompts/list names them (species_profile)",
-                    request.name
-                ),
-                None,
-            ));
+            return Err(trailmesh_mcp_kit::unknown_prompt(&request.name, &["species_profile"]));
         }
         let args = request.arguments.unwrap_or_default();
-        let species = args
-            .get("species")
-            .and_then(|v| v.as_str())
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| ErrorData::invalid_params("argument 'species' is required, e.g. \"mule deer\"", None))?;
+        let species = trailmesh_mcp_kit::prompt_arg(&args, "species", ", e.g. \"mule deer\"")?;
         let text = format!(
             "Write a profile of {species} from the camera-trap events.\n\
              1. Call independent_detections with species=\"{species}\" for how often and where it was detected.\n\

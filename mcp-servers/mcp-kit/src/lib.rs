@@ -34,6 +34,44 @@ pub fn is_modern(cx: &RequestContext<RoleServer>) -> bool {
         .is_some_and(|v| v >= rmcp::model::ProtocolVersion::V_2026_07_28)
 }
 
+/// `result` with the 2026-07-28 cache hints (`ttlMs`, public `cacheScope`) when the request
+/// speaks that era, else unchanged (older clients reject unknown result fields less kindly).
+#[macro_export]
+macro_rules! with_cache_hints {
+    ($cx:expr, $result:expr, $ttl_ms:expr) => {{
+        let result = $result;
+        if $crate::is_modern($cx) {
+            result
+                .with_ttl_ms($ttl_ms)
+                .with_cache_scope(::rmcp::model::CacheScope::Public)
+        } else {
+            result
+        }
+    }};
+}
+
+/// A prompt's required text argument, trimmed; an invalid-params error naming it otherwise.
+pub fn prompt_arg(
+    args: &serde_json::Map<String, serde_json::Value>,
+    name: &str,
+    hint: &str,
+) -> Result<String, rmcp::ErrorData> {
+    args.get(name)
+        .and_then(|v| v.as_str())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| rmcp::ErrorData::invalid_params(format!("argument '{name}' is required{hint}"), None))
+}
+
+/// The error for a prompt name this server does not have.
+pub fn unknown_prompt(name: &str, known: &[&str]) -> rmcp::ErrorData {
+    rmcp::ErrorData::invalid_params(
+        format!("no prompt '{name}'; prompts/list names them ({})", known.join(", ")),
+        None,
+    )
+}
+
 /// A JSON text resource (`application/json`), pretty-printed.
 pub fn json_resource(
     uri: &str,

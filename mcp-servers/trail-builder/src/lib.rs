@@ -12,7 +12,7 @@ use rmcp::{ErrorData, Json, RoleServer, ServerHandler, tool, tool_handler, tool_
 use std::sync::Arc;
 use trailmesh_core::Store;
 use trailmesh_mcp_kit::{
-    LIST_TTL_MS, Portable, is_modern, json_resource, patch_output_schema, portable_router, skill_error_data, skill_json,
+    LIST_TTL_MS, Portable, json_resource, patch_output_schema, portable_router, skill_error_data, skill_json,
 };
 use trailmesh_trail_builder::*;
 
@@ -174,11 +174,7 @@ impl ServerHandler for TrailBuilderServer {
         cx: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, ErrorData> {
         let result = ListResourcesResult::default();
-        Ok(if is_modern(&cx) {
-            result.with_ttl_ms(LIST_TTL_MS).with_cache_scope(CacheScope::Public)
-        } else {
-            result
-        })
+        Ok(trailmesh_mcp_kit::with_cache_hints!(&cx, result, LIST_TTL_MS))
     }
 
     async fn list_resource_templates(
@@ -196,11 +192,7 @@ impl ServerHandler for TrailBuilderServer {
             ],
             ..Default::default()
         };
-        Ok(if is_modern(&cx) {
-            result.with_ttl_ms(LIST_TTL_MS).with_cache_scope(CacheScope::Public)
-        } else {
-            result
-        })
+        Ok(trailmesh_mcp_kit::with_cache_hints!(&cx, result, LIST_TTL_MS))
     }
 
     async fn read_resource(
@@ -235,12 +227,7 @@ impl ServerHandler for TrailBuilderServer {
             *mime_type = Some("application/geo+json".into());
         }
         let result = ReadResourceResult::new(vec![contents]);
-        Ok(if is_modern(&cx) {
-            result.with_ttl_ms(0).with_cache_scope(CacheScope::Public)
-        } else {
-            result
-        }
-        .into())
+        Ok(trailmesh_mcp_kit::with_cache_hints!(&cx, result, 0).into())
     }
 
     async fn list_prompts(
@@ -260,11 +247,7 @@ impl ServerHandler for TrailBuilderServer {
             )],
             ..Default::default()
         };
-        Ok(if is_modern(&cx) {
-            result.with_ttl_ms(LIST_TTL_MS).with_cache_scope(CacheScope::Public)
-        } else {
-            result
-        })
+        Ok(trailmesh_mcp_kit::with_cache_hints!(&cx, result, LIST_TTL_MS))
     }
 
     async fn get_prompt(
@@ -273,21 +256,10 @@ impl ServerHandler for TrailBuilderServer {
         _cx: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, ErrorData> {
         if request.name != "movement_report" {
-            return Err(ErrorData::invalid_params(
-                format!(
-                    "no prompt '{}'; prompts/list names them (movement_report)",
-                    request.name
-                ),
-                None,
-            ));
+            return Err(trailmesh_mcp_kit::unknown_prompt(&request.name, &["movement_report"]));
         }
         let args = request.arguments.unwrap_or_default();
-        let species = args
-            .get("species")
-            .and_then(|v| v.as_str())
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| ErrorData::invalid_params("argument 'species' is required, e.g. \"elk\"", None))?;
+        let species = trailmesh_mcp_kit::prompt_arg(&args, "species", ", e.g. \"elk\"")?;
         let text = format!(
             "Report how {species} moves across the camera network.\n\
              1. sightings and net_movement for species=\"{species}\": where it was first and last seen, and its drift.\n\

@@ -95,16 +95,33 @@ pub use documents::MAX_TASKS_LISTED;
 
 /// Inserts `rows` in multi-row `INSERT ... ON CONFLICT DO NOTHING` statements (a macro so
 /// that each backend gets concrete types; sqlx's generic executor bounds do not compose).
+/// Ties a statement builder's argument type to the rows it will be given.
+fn chunk_builder<'a, T, R>(_rows: &'a [T], f: impl Fn(&'a [T]) -> R) -> impl Fn(&'a [T]) -> R {
+    f
+}
+
 macro_rules! insert_chunks {
     ($DB:ty, $tx:expr, $rows:expr, $head:expr, |$b:ident, $row:ident| $push:block) => {{
         let mut count = TableCount::default();
-        for chunk in $rows.chunks(INSERT_CHUNK) {
+        let rows = $rows;
+        let build = chunk_builder(rows, |chunk| {
             let mut q = QueryBuilder::<$DB>::new($head);
             q.push_values(chunk, |mut $b, $row| $push);
             q.push(" ON CONFLICT DO NOTHING");
-            let done = q.build().execute(&mut *$tx).await?;
+            q
+        });
+        // Pipelined: while the database executes one statement (on sqlx's worker thread for
+        // SQLite, on the server for PostgreSQL), this task encodes the next one.
+        let mut chunks = rows.chunks(INSERT_CHUNK);
+        let mut next = chunks.next().map(|c| (c.len() as u64, build(c)));
+        while let Some((len, mut q)) = next.take() {
+            let (done, following) = tokio::join!(q.build().execute(&mut *$tx), async {
+                chunks.next().map(|c| (c.len() as u64, build(c)))
+            });
+            let done = done?;
+            next = following;
             count.inserted += done.rows();
-            count.existing += chunk.len() as u64 - done.rows();
+            count.existing += len - done.rows();
         }
         count
     }};
