@@ -144,3 +144,58 @@ pub async fn run(config: &Config, data_dir: &std::path::Path, args: AgentArgs) -
     store.close().await;
     result
 }
+
+#[derive(Debug, Args)]
+pub struct GatewayArgs {
+    /// Address to listen on for WHIP and WHEP (default: `[gateway] listen`).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+}
+
+/// Starts the camera gateway (event thumbnails in `DATA_DIR/thumbnails`).
+pub async fn start_gateway(
+    config: &Config,
+    store: &Store,
+    data_dir: &std::path::Path,
+    listen: Option<SocketAddr>,
+    shutdown: &CancellationToken,
+) -> Result<trailmesh_camera_gateway::RunningGateway> {
+    let opts = trailmesh_camera_gateway::GatewayOptions {
+        gateway: config.gateway.clone(),
+        vision: config.vision.clone(),
+        thumbnails: Some(data_dir.join("thumbnails")),
+        listen,
+    };
+    trailmesh_camera_gateway::serve(store.clone(), opts, shutdown.child_token()).await
+}
+
+/// Prints where the gateway listens.
+pub fn print_gateway(config: &Config, g: &trailmesh_camera_gateway::RunningGateway) {
+    println!(
+        "  gateway:   {}/whip/{{camera_id}} (WHIP), {}/whep/{{camera_id}} (WHEP), {}/cameras ({} camera{} configured)",
+        g.base_url,
+        g.base_url,
+        g.base_url,
+        config.gateway.cameras.len(),
+        if config.gateway.cameras.len() == 1 { "" } else { "s" }
+    );
+    if let Some(why) = &g.detection_off {
+        println!("  detection: off ({why})");
+    }
+}
+
+/// `trailmesh gateway`.
+pub async fn run_gateway(config: &Config, data_dir: &std::path::Path, args: GatewayArgs) -> Result<()> {
+    let store = crate::open_store(config, data_dir).await?;
+    let shutdown = CancellationToken::new();
+    let signal = crate::ShutdownSignal::install()?;
+    let gateway = start_gateway(config, &store, data_dir, args.listen, &shutdown).await?;
+    println!("camera gateway listening on {}", gateway.base_url);
+    print_gateway(config, &gateway);
+    println!("press Ctrl-C to stop");
+    signal.wait().await;
+    shutdown.cancel();
+    let result = gateway.finished().await;
+    store.close().await;
+    result
+}

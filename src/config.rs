@@ -26,6 +26,8 @@ pub struct Config {
     pub agents: AgentsConfig,
     /// The orchestrator: which agents, timeouts, API keys, CORS.
     pub orchestrator: trailmesh_orchestrator::OrchestratorConfig,
+    /// The camera gateway: WHIP/WHEP address, cameras and their tokens, queues.
+    pub gateway: trailmesh_camera_gateway::GatewayConfig,
 }
 
 /// `[agents]`: where `trailmesh up` (and `trailmesh agent <skill>`) serve the skill agents.

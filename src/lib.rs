@@ -67,6 +67,9 @@ pub enum Command {
     Mcp(mcp::McpArgs),
     /// Run one agent alone: a skill agent (A2A + MCP on one port) or the orchestrator.
     Agent(agent::AgentArgs),
+    /// Run the camera gateway alone: WHIP ingest, WHEP relay, live detection into the
+    /// database, camera health (`[gateway]` in the configuration).
+    Gateway(agent::GatewayArgs),
     /// The vision pipeline (detector, tracker, events).
     #[command(subcommand)]
     Vision(VisionCommand),
@@ -215,6 +218,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Mcp(args) => mcp::run(&config, &data_dir, args).await,
         Command::Agent(args) => agent::run(&config, &data_dir, args).await,
+        Command::Gateway(args) => agent::run_gateway(&config, &data_dir, args).await,
         Command::Vision(cmd) => vision(&config, cmd),
         Command::Status => {
             let store = open_store(&config, &data_dir).await?;
@@ -277,6 +281,7 @@ async fn up(config: &Config, data_dir: &Path, args: UpArgs) -> Result<()> {
     let shutdown = ShutdownSignal::install()?;
     let stop = tokio_util::sync::CancellationToken::new();
     let (agents, api) = agent::start_mesh(config, &store, listen_addr, &stop).await?;
+    let gateway = agent::start_gateway(config, &store, data_dir, None, &stop).await?;
     println!("trailmesh {} is up", env!("CARGO_PKG_VERSION"));
     println!(
         "  database:  {} ({:?})",
@@ -288,11 +293,13 @@ async fn up(config: &Config, data_dir: &Path, args: UpArgs) -> Result<()> {
         counts.cameras, counts.deployments, counts.events, counts.media, counts.detections
     );
     agent::print_urls(&agents, &api.base_url);
+    agent::print_gateway(config, &gateway);
     println!("press Ctrl-C to stop");
     shutdown.wait().await;
     eprintln!("shutting down");
     stop.cancel();
     let mut result = api.finished().await;
+    result = result.and(gateway.finished().await);
     for a in agents {
         if let Err(e) = a.finished().await {
             result = result.and(Err(e));

@@ -7,7 +7,9 @@
 //! - `a2a-protocol/` knows no skill, MCP server or agent;
 //! - `mcp-servers/*` do not depend on `agents/*`;
 //! - the orchestrator (`agents/orchestrator`) reaches skills only over A2A: it links no skill
-//!   library (`skills/*` but `skills/core`), no MCP server and no skill agent.
+//!   library (`skills/*` but `skills/core`), no MCP server and no skill agent;
+//! - only the camera gateway (`agents/camera-gateway`, and the binary that runs it) links
+//!   WebRTC (`webrtc`, `rtc`) and the H.264 decoder (`openh264`).
 
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -27,6 +29,12 @@ const TRANSPORTS: &[&str] = &[
 
 /// The package that must reach skills only over A2A.
 const ORCHESTRATOR: &str = "trailmesh-orchestrator";
+
+/// Heavy media crates: only the camera gateway (and the root binary through it) may link them.
+const MEDIA: &[&str] = &["webrtc", "rtc", "openh264"];
+
+/// The package that owns WebRTC and video decoding.
+const GATEWAY: &str = "trailmesh-camera-gateway";
 
 /// A workspace package: its name and the folder layer it lives in.
 #[derive(Debug, Clone)]
@@ -146,7 +154,7 @@ fn violations(g: &Graph) -> Vec<String> {
                         || (dep_layer == Some("agents") && dep_name != "trailmesh-agent-store")
                 }
                 _ => false,
-            };
+            } || (MEDIA.contains(&dep_name.as_str()) && m.name != GATEWAY && m.layer != "root");
             if broken {
                 out.push(format!(
                     "{} ({}) must not depend on {}: {}",
@@ -191,6 +199,8 @@ fn the_check_catches_a_skill_that_reaches_a_transport() {
         ("core", Some("skills/core")),
         ("trailmesh-orchestrator", Some("agents")),
         ("events-skill", Some("skills")),
+        ("trailmesh-skill-agent", Some("agents")),
+        ("openh264", None),
     ] {
         names.insert(id.to_string(), id.to_string());
         if let Some(layer) = layer {
@@ -210,6 +220,7 @@ fn the_check_catches_a_skill_that_reaches_a_transport() {
         "trailmesh-orchestrator".into(),
         vec!["core".into(), "events-skill".into()],
     );
+    deps.insert("trailmesh-skill-agent".into(), vec!["openh264".into()]);
     let v = violations(&Graph { names, deps, members });
     assert!(v.iter().any(|l| l.contains("skill -> helper -> axum")), "{v:?}");
     assert!(
@@ -222,5 +233,10 @@ fn the_check_catches_a_skill_that_reaches_a_transport() {
             .any(|l| l.starts_with("trailmesh-orchestrator (agents) must not depend on events-skill")),
         "{v:?}"
     );
-    assert_eq!(v.len(), 3, "{v:?}");
+    assert!(
+        v.iter()
+            .any(|l| l.starts_with("trailmesh-skill-agent (agents) must not depend on openh264")),
+        "{v:?}"
+    );
+    assert_eq!(v.len(), 4, "{v:?}");
 }

@@ -46,6 +46,12 @@ step "toolchain"
 cargo --version
 rustup component list --installed 2>/dev/null | grep -q rustfmt || rustup component add rustfmt
 rustup component list --installed 2>/dev/null | grep -q clippy || rustup component add clippy
+# The camera gateway's H.264 decoder (openh264, built from source) uses nasm for its
+# assembly when present at its first build (without it, it builds and decodes more slowly).
+if ! command -v nasm >/dev/null 2>&1; then
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nasm >/dev/null
+fi
 
 step "PostgreSQL"
 ensure_postgres
@@ -126,6 +132,18 @@ vision_venv="skills/vision/.venv"
 export VISION_PYTHON="$PWD/$vision_venv/bin/python"
 "$TRAILMESH_BIN" vision setup --python python3
 # --- end of vision section ------------------------------------------------------------------
+# --- camera gateway: aiortc peers (added by the camera-gateway work) --------------------------
+# tests/gateway.rs runs `trailmesh gateway` with an independent WebRTC stack, aiortc 1.16.0
+# from PyPI (with aiohttp and Pillow; PyAV comes with it), publishing a clip over WHIP and
+# watching over WHEP. It uses the Python named by GATEWAY_PYTHON and the detector set up in the
+# vision step above, and fails (never skips) without them.
+step "camera gateway peers (aiortc 1.16.0 from PyPI)"
+gw_venv="agents/camera-gateway/.venv"
+[ -x "$gw_venv/bin/python" ] || python3 -m venv "$gw_venv"
+"$gw_venv/bin/python" -c 'import aiortc, aiohttp, av, PIL' 2>/dev/null \
+  || "$gw_venv/bin/pip" install --quiet --disable-pip-version-check -r agents/camera-gateway/tests/peers/requirements.txt
+export GATEWAY_PYTHON="$PWD/$gw_venv/bin/python"
+# --- end of camera gateway section ----------------------------------------------------------
 # --- agents: the mesh end to end (added by the agents work) -----------------------------------
 # tests/mesh.rs runs `trailmesh up` and one process per agent on loopback, with a third-party
 # agent and the official client from the Python a2a-sdk (tests/peers/*.py): it uses the

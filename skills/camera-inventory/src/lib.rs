@@ -244,6 +244,11 @@ pub struct CameraDetails {
     /// First media file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_seen: Option<Timestamp>,
+    /// Live stream health as the camera gateway last recorded it (connected, frames per
+    /// second, bits per second, last frame, last event, when recorded); absent for a camera
+    /// that never streamed live.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live: Option<trailmesh_core::store::CameraLive>,
     /// Set when health was judged at the end of a past study rather than now.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -572,6 +577,7 @@ impl CameraInventory {
             media_count: act.map(|a| a.media_count).unwrap_or(0),
             event_count: act.map(|a| a.event_count).unwrap_or(0),
             first_seen: act.and_then(|a| a.first_media),
+            live: self.store.camera_live(Some(&camera.id)).await?.into_iter().next(),
             note: reference.note,
             camera,
         })

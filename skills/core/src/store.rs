@@ -263,6 +263,26 @@ pub struct CameraActivity {
     pub event_count: i64,
 }
 
+/// A live camera's health as the camera gateway last recorded it (`camera_live`).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CameraLive {
+    /// Camera.
+    pub camera_id: String,
+    /// A publisher was streaming when this was recorded.
+    pub connected: bool,
+    /// Frames per second received.
+    pub fps: f64,
+    /// Bits per second received.
+    pub bitrate_bps: f64,
+    /// Newest frame received.
+    pub last_frame: Option<Timestamp>,
+    /// End of the newest event the gateway wrote.
+    pub last_event: Option<Timestamp>,
+    /// When this was recorded.
+    pub updated: Timestamp,
+}
+
 /// Everything one import (or one generator run) writes, applied in one transaction.
 #[derive(Debug, Default, Clone)]
 pub struct Batch {
@@ -1004,6 +1024,55 @@ impl Store {
             .await?;
             Ok(())
         })
+    }
+
+    /// Records a live camera's health (replacing what was recorded before).
+    pub async fn upsert_camera_live(&self, l: &CameraLive) -> StoreResult<()> {
+        on_pool!(self, |pool, DB| {
+            sqlx::query(
+                "INSERT INTO camera_live (camera_id, connected, fps, bitrate_bps, last_frame_ms, last_event_ms, updated_ms) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (camera_id) DO UPDATE SET connected = excluded.connected, fps = excluded.fps, \
+                 bitrate_bps = excluded.bitrate_bps, last_frame_ms = excluded.last_frame_ms, \
+                 last_event_ms = excluded.last_event_ms, updated_ms = excluded.updated_ms",
+            )
+            .bind(&l.camera_id)
+            .bind(l.connected)
+            .bind(l.fps)
+            .bind(l.bitrate_bps)
+            .bind(l.last_frame.map(to_ms))
+            .bind(l.last_event.map(to_ms))
+            .bind(to_ms(l.updated))
+            .execute(pool)
+            .await?;
+            Ok(())
+        })
+    }
+
+    /// The live health of one camera (or of every live camera), as last recorded.
+    pub async fn camera_live(&self, camera_id: Option<&str>) -> StoreResult<Vec<CameraLive>> {
+        type Row = (String, bool, f64, f64, Option<i64>, Option<i64>, i64);
+        let rows: Vec<Row> = on_pool!(self, |pool, DB| {
+            sqlx::query_as(
+                "SELECT camera_id, connected, fps, bitrate_bps, last_frame_ms, last_event_ms, updated_ms FROM camera_live \
+                 WHERE (CAST($1 AS TEXT) IS NULL OR camera_id = $1) ORDER BY camera_id",
+            )
+            .bind(camera_id)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|r| CameraLive {
+                camera_id: r.0,
+                connected: r.1,
+                fps: r.2,
+                bitrate_bps: r.3,
+                last_frame: r.4.map(from_ms),
+                last_event: r.5.map(from_ms),
+                updated: from_ms(r.6),
+            })
+            .collect())
     }
 
     /// Per camera: first and last media time and count, last event time and count.

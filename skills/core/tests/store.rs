@@ -388,3 +388,39 @@ async fn detection_reals_and_text_come_back_bit_for_bit(store: &Store) {
         assert_eq!(got.confidence.map(f64::to_bits), want.confidence.map(f64::to_bits));
     }
 }
+
+on_both!(live_camera_health_is_replaced_not_appended);
+/// The camera gateway records each live camera's health every few seconds: the newest record
+/// replaces the previous one, per camera.
+async fn live_camera_health_is_replaced_not_appended(store: &Store) {
+    assert!(store.camera_live(None).await.unwrap().is_empty());
+    let t = |ms: i64| trailmesh_core::model::from_ms(1_780_000_000_000 + ms);
+    let mut a = CameraLive {
+        camera_id: "LIVE-A".into(),
+        connected: true,
+        fps: 14.9,
+        bitrate_bps: 812_345.0,
+        last_frame: Some(t(900)),
+        last_event: None,
+        updated: t(1_000),
+    };
+    store.upsert_camera_live(&a).await.unwrap();
+    let b = CameraLive {
+        camera_id: "LIVE-B".into(),
+        connected: false,
+        fps: 0.0,
+        bitrate_bps: 0.0,
+        last_frame: None,
+        last_event: None,
+        updated: t(1_000),
+    };
+    store.upsert_camera_live(&b).await.unwrap();
+    a.connected = false;
+    a.fps = 0.0;
+    a.last_event = Some(t(800));
+    a.updated = t(3_000);
+    store.upsert_camera_live(&a).await.unwrap();
+    assert_eq!(store.camera_live(None).await.unwrap(), vec![a.clone(), b.clone()]);
+    assert_eq!(store.camera_live(Some("LIVE-B")).await.unwrap(), vec![b]);
+    assert!(store.camera_live(Some("NOPE")).await.unwrap().is_empty());
+}

@@ -118,6 +118,11 @@ impl<'d> CameraRun<'d> {
         Ok(())
     }
 
+    /// The counters so far (boxes count only frames the detector has run on).
+    pub fn stats(&self) -> VisionStats {
+        self.stats
+    }
+
     /// Runs the detector on the pending frames and feeds the tracker.
     pub fn flush(&mut self) -> Result<()> {
         if self.pending.is_empty() {

@@ -1,0 +1,260 @@
+//! Decoding: one thread per live stream, fed by a bounded queue of whole encoded frames.
+//!
+//! The stream task never waits on the decoder: when the queue is full it drops the frame and
+//! every frame after it until the next keyframe (a P-frame without its reference decodes to
+//! garbage). The decoder converts to RGB only the frames sampled for the detector.
+
+use crate::health::Counters;
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use image::RgbImage;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
+
+/// One whole encoded frame (H.264 Annex-B access unit).
+#[derive(Debug, Clone)]
+pub struct EncodedFrame {
+    /// Annex-B bytes.
+    pub data: Bytes,
+    /// RTP timestamp (90 kHz).
+    pub rtp_ts: u32,
+    /// Holds an IDR picture.
+    pub keyframe: bool,
+}
+
+/// A decoded frame sampled for the detector.
+#[derive(Debug)]
+pub struct Sample {
+    /// Frame time (the stream's first frame's arrival plus RTP time since).
+    pub time: DateTime<Utc>,
+    /// Number of the frame in the stream (decoded frames, from 0).
+    pub frame: i64,
+    /// The picture.
+    pub image: RgbImage,
+}
+
+/// Whether an Annex-B access unit holds an IDR slice (NAL type 5).
+pub fn is_h264_keyframe(data: &[u8]) -> bool {
+    nal_types(data).any(|t| t == 5)
+}
+
+/// The NAL unit types of an Annex-B byte stream.
+pub fn nal_types(data: &[u8]) -> impl Iterator<Item = u8> + '_ {
+    let mut i = 0usize;
+    std::iter::from_fn(move || {
+        while i + 3 < data.len() {
+            let three = data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1;
+            if three {
+                let t = data[i + 3] & 0x1f;
+                i += 4;
+                return Some(t);
+            }
+            i += 1;
+        }
+        None
+    })
+}
+
+/// Gatekeeper in front of the decoder queue: drops whole frames when the queue is full and
+/// then waits for a keyframe.
+#[derive(Debug)]
+pub struct FrameGate {
+    tx: SyncSender<EncodedFrame>,
+    need_keyframe: bool,
+}
+
+/// What [`FrameGate::offer`] did with a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Offered {
+    /// Queued for decoding.
+    Queued,
+    /// Dropped: the queue was full (a keyframe should be requested).
+    DroppedFull,
+    /// Dropped: waiting for a keyframe.
+    DroppedWaiting,
+    /// The decoder is gone.
+    Closed,
+}
+
+impl FrameGate {
+    /// A gate in front of `tx`; the first frame queued must be a keyframe.
+    pub fn new(tx: SyncSender<EncodedFrame>) -> Self {
+        FrameGate {
+            tx,
+            need_keyframe: true,
+        }
+    }
+
+    /// Marks the stream as broken (lost packets): frames are dropped until a keyframe.
+    pub fn lost(&mut self) {
+        self.need_keyframe = true;
+    }
+
+    /// Offers one frame.
+    pub fn offer(&mut self, frame: EncodedFrame) -> Offered {
+        if self.need_keyframe && !frame.keyframe {
+            return Offered::DroppedWaiting;
+        }
+        match self.tx.try_send(frame) {
+            Ok(()) => {
+                self.need_keyframe = false;
+                Offered::Queued
+            }
+            Err(TrySendError::Full(_)) => {
+                self.need_keyframe = true;
+                Offered::DroppedFull
+            }
+            Err(TrySendError::Disconnected(_)) => Offered::Closed,
+        }
+    }
+}
+
+/// The largest step between two frames' RTP timestamps taken at face value (5 s at 90 kHz).
+const MAX_STEP: i64 = 5 * 90_000;
+
+/// Decodes frames until the queue closes; sends one frame every `1/sample_fps` seconds of
+/// stream time to `samples` (skipping when the detector is behind).
+pub fn decode_loop(
+    rx: Receiver<EncodedFrame>,
+    sample_fps: f64,
+    samples: Option<SyncSender<Sample>>,
+    counters: Arc<Counters>,
+    want_keyframe: Arc<tokio::sync::Notify>,
+) {
+    let mut decoder = match openh264::decoder::Decoder::new() {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::error!("cannot start the H.264 decoder: {e}");
+            return;
+        }
+    };
+    let period = 1.0 / sample_fps.max(0.01);
+    let mut origin: Option<(DateTime<Utc>, u32)> = None;
+    let mut unwrapped: i64 = 0;
+    let mut last_ts: Option<u32> = None;
+    let mut next_sample = 0.0f64;
+    let mut frame_no: i64 = 0;
+    let mut rgb: Vec<u8> = Vec::new();
+    let (mut need_keyframe, mut asked) = (false, false);
+    for f in rx {
+        let (t0, _) = *origin.get_or_insert((Utc::now(), f.rtp_ts));
+        if let Some(prev) = last_ts {
+            let step = i64::from(f.rtp_ts.wrapping_sub(prev) as i32);
+            if (0..=MAX_STEP).contains(&step) {
+                unwrapped += step;
+            } else {
+                // The sender's clock jumped (a looping file, a restarted encoder): go on from
+                // the wall clock so frame times never run backwards.
+                let wall = (Utc::now() - t0).num_microseconds().unwrap_or(0) * 9 / 100;
+                unwrapped = wall.max(unwrapped + 1);
+            }
+        }
+        last_ts = Some(f.rtp_ts);
+        // A still scene (the detector thread says so) needs keyframes only; a skipped frame
+        // leaves the next P-frames without their reference, so after one, decoding resumes
+        // at a keyframe (asked for at once when the scene moves again).
+        let still = counters.still.load(Ordering::Relaxed);
+        if !f.keyframe && (still || need_keyframe) {
+            if !still && !asked {
+                want_keyframe.notify_one();
+                asked = true;
+            }
+            need_keyframe = true;
+            continue;
+        }
+        if f.keyframe {
+            need_keyframe = false;
+            asked = false;
+        }
+        let yuv = match decoder.decode(&f.data) {
+            Ok(Some(yuv)) => yuv,
+            Ok(None) => continue,
+            Err(e) => {
+                counters.decode_errors.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!("H.264 decode error: {e}");
+                continue;
+            }
+        };
+        counters.decoded.fetch_add(1, Ordering::Relaxed);
+        let seconds = unwrapped as f64 / 90_000.0;
+        let this = frame_no;
+        frame_no += 1;
+        let Some(tx) = &samples else { continue };
+        if seconds + 1e-6 < next_sample {
+            continue;
+        }
+        next_sample = if seconds - next_sample > period {
+            seconds + period
+        } else {
+            next_sample + period
+        };
+        use openh264::formats::YUVSource;
+        let (w, h) = yuv.dimensions();
+        *counters.size.lock().expect("size lock") = Some((w as u32, h as u32));
+        rgb.resize(w * h * 3, 0);
+        yuv.write_rgb8(&mut rgb);
+        let Some(image) = RgbImage::from_raw(w as u32, h as u32, rgb.clone()) else {
+            continue;
+        };
+        let sample = Sample {
+            time: t0 + chrono::Duration::microseconds((seconds * 1e6) as i64),
+            frame: this,
+            image,
+        };
+        match tx.try_send(sample) {
+            Ok(()) => {
+                counters.sampled.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(TrySendError::Full(_)) => {
+                counters.samples_skipped.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(TrySendError::Disconnected(_)) => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(keyframe: bool) -> EncodedFrame {
+        EncodedFrame {
+            data: Bytes::new(),
+            rtp_ts: 0,
+            keyframe,
+        }
+    }
+
+    #[test]
+    fn finds_idr_slices_in_annex_b() {
+        // SPS, PPS, IDR with 4- and 3-byte start codes.
+        let au = [0, 0, 0, 1, 0x67, 1, 2, 0, 0, 0, 1, 0x68, 3, 0, 0, 1, 0x65, 9, 9];
+        assert_eq!(nal_types(&au).collect::<Vec<_>>(), vec![7, 8, 5]);
+        assert!(is_h264_keyframe(&au));
+        let p = [0, 0, 0, 1, 0x41, 7, 7, 7];
+        assert!(!is_h264_keyframe(&p));
+    }
+
+    #[test]
+    fn a_full_queue_drops_whole_frames_until_a_keyframe() {
+        let (tx, rx) = std::sync::mpsc::sync_channel(2);
+        let mut gate = FrameGate::new(tx);
+        assert_eq!(
+            gate.offer(frame(false)),
+            Offered::DroppedWaiting,
+            "starts at a keyframe"
+        );
+        assert_eq!(gate.offer(frame(true)), Offered::Queued);
+        assert_eq!(gate.offer(frame(false)), Offered::Queued);
+        assert_eq!(gate.offer(frame(false)), Offered::DroppedFull);
+        // Room again, but the next P-frame has lost its reference.
+        rx.recv().unwrap();
+        rx.recv().unwrap();
+        assert_eq!(gate.offer(frame(false)), Offered::DroppedWaiting);
+        assert_eq!(gate.offer(frame(true)), Offered::Queued);
+        assert_eq!(gate.offer(frame(false)), Offered::Queued);
+        drop(rx);
+        assert_eq!(gate.offer(frame(false)), Offered::Closed);
+    }
+}

@@ -1,0 +1,11 @@
+-- Live cameras: what the camera gateway last saw of each camera it streams from (one row per
+-- camera, replaced every few seconds), so the camera-inventory skill can report it.
+CREATE TABLE camera_live (
+    camera_id     TEXT PRIMARY KEY NOT NULL,
+    connected     BOOLEAN NOT NULL,
+    fps           DOUBLE PRECISION NOT NULL,
+    bitrate_bps   DOUBLE PRECISION NOT NULL,
+    last_frame_ms BIGINT,
+    last_event_ms BIGINT,
+    updated_ms    BIGINT NOT NULL
+);

@@ -1,0 +1,533 @@
+//! The camera gateway end to end: `trailmesh gateway` as a real process, an independent
+//! WebRTC stack (aiortc, `agents/camera-gateway/tests/peers/whip_peer.py`) publishing a clip
+//! over WHIP in which a real animal photo (the grey horse of the vision fixtures) walks across
+//! a grass photo, and a WHEP viewer (aiortc too). The events are read back from the database
+//! the gateway wrote.
+//!
+//! Needs: the Python named by `GATEWAY_PYTHON` with aiortc (tests/run-all.sh makes the venv),
+//! and ONNX Runtime for the detector (`trailmesh vision setup`). Fails, never skips, without
+//! them.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use trailmesh_core::Store;
+use trailmesh_core::model::{from_ms, to_ms};
+use trailmesh_core::store::EventQuery;
+
+/// The tests run the detector on the two shared cores: one at a time, also when a runner
+/// (nextest) puts each test in its own process.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn one_at_a_time() -> (std::sync::MutexGuard<'static, ()>, std::fs::File) {
+    let guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let file = std::fs::File::create(std::env::temp_dir().join("trailmesh-gateway-tests.lock")).unwrap();
+    file.lock().unwrap();
+    (guard, file)
+}
+
+const TOKEN_A: &str = "token-for-camera-a";
+const TOKEN_B: &str = "token-for-camera-b";
+
+fn python() -> PathBuf {
+    let py = std::env::var("GATEWAY_PYTHON").unwrap_or_else(|_| {
+        panic!(
+            "GATEWAY_PYTHON is not set: it must name a Python with aiortc (tests/run-all.sh creates \
+             agents/camera-gateway/.venv from agents/camera-gateway/tests/peers/requirements.txt)"
+        )
+    });
+    let ok = Command::new(&py)
+        .args(["-c", "import aiortc, aiohttp, av, PIL"])
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run GATEWAY_PYTHON {py}: {e}"));
+    assert!(ok.success(), "GATEWAY_PYTHON {py} lacks aiortc, aiohttp, av or Pillow");
+    PathBuf::from(py)
+}
+
+fn peer_script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("agents/camera-gateway/tests/peers/whip_peer.py")
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("skills/vision/tests/fixtures")
+}
+
+/// A child process killed when dropped.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+struct Gateway {
+    proc: Proc,
+    url: String,
+    db: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+fn start_gateway() -> Gateway {
+    start_gateway_with(10.0)
+}
+
+/// A gateway whose still scenes decode keyframes only after `still_after_s`.
+fn start_gateway_with(still_after_s: f64) -> Gateway {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("gateway.db");
+    let token_b_sha = {
+        use std::fmt::Write;
+        let out = Command::new("sha256sum")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                use std::io::Write as _;
+                c.stdin.take().unwrap().write_all(TOKEN_B.as_bytes())?;
+                c.wait_with_output()
+            })
+            .expect("sha256sum");
+        let mut s = String::new();
+        write!(
+            s,
+            "{}",
+            String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap()
+        )
+        .unwrap();
+        s
+    };
+    let config = dir.path().join("trailmesh.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[storage]
+database = "{db}"
+
+[vision]
+input_size = 416
+video_fps = 5.0
+
+[vision.events]
+gap_s = 3.0
+
+[gateway]
+listen = "127.0.0.1:0"
+idle_timeout_s = 3.0
+health_interval_s = 0.5
+still_keyframes_after_s = {still_after_s}
+
+[[gateway.cameras]]
+id = "TEST-A"
+name = "Test camera A"
+token = "{TOKEN_A}"
+
+[[gateway.cameras]]
+id = "TEST-B"
+token_sha256 = "{token_b_sha}"
+"#,
+            db = db.display()
+        ),
+    )
+    .unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_trailmesh"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("TRAILMESH") && k != "TRAILMESH_CACHE_DIR" {
+            cmd.env_remove(k);
+        }
+    }
+    let mut child = cmd
+        .args([
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+            "gateway",
+        ])
+        .env("RUST_LOG", "warn,trailmesh_camera_gateway=info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start trailmesh gateway");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut url = None;
+    let mut detection_off = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(u) = line.strip_prefix("camera gateway listening on ") {
+            url = Some(u.trim().to_string());
+        }
+        if line.contains("detection: off") {
+            detection_off = Some(line.clone());
+        }
+        if line.contains("press Ctrl-C") {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    let proc = Proc(child);
+    assert!(
+        detection_off.is_none(),
+        "the gateway runs without its detector ({}): run `trailmesh vision setup`",
+        detection_off.unwrap_or_default()
+    );
+    Gateway {
+        proc,
+        url: url.expect("the gateway printed its URL"),
+        db,
+        _dir: dir,
+    }
+}
+
+fn make_clip(dir: &Path, name: &str, still: f64, cross: f64, after: f64) -> PathBuf {
+    let out = dir.join(name);
+    let status = Command::new(python())
+        .arg(peer_script())
+        .args([
+            "clip",
+            out.to_str().unwrap(),
+            "--fixtures",
+            fixtures().to_str().unwrap(),
+        ])
+        .args([
+            "--still",
+            &still.to_string(),
+            "--cross",
+            &cross.to_string(),
+            "--after",
+            &after.to_string(),
+        ])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "making the clip failed");
+    out
+}
+
+/// A publisher process and its JSON lines.
+struct Publisher {
+    proc: Proc,
+    out: Box<dyn Iterator<Item = String>>,
+}
+
+impl Publisher {
+    fn start(url: &str, token: &str, clip: &Path, keep: bool) -> Publisher {
+        let mut cmd = Command::new(python());
+        cmd.arg(peer_script())
+            .args(["publish", url, token, clip.to_str().unwrap()]);
+        if keep {
+            cmd.arg("--keep");
+        }
+        let mut child = cmd.stdout(Stdio::piped()).spawn().unwrap();
+        let out = Box::new(
+            BufReader::new(child.stdout.take().unwrap())
+                .lines()
+                .map_while(Result::ok),
+        );
+        Publisher { proc: Proc(child), out }
+    }
+
+    /// The next JSON line, which must be `step`.
+    fn expect(&mut self, step: &str) -> Value {
+        let line = self
+            .out
+            .next()
+            .unwrap_or_else(|| panic!("the publisher exited before '{step}'"));
+        let v: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        assert_eq!(v["step"], step, "{v}");
+        v
+    }
+}
+
+fn view(url: &str, seconds: f64) -> std::thread::JoinHandle<Value> {
+    let url = url.to_string();
+    std::thread::spawn(move || {
+        let out = Command::new(python())
+            .arg(peer_script())
+            .args(["view", &url, &seconds.to_string()])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "viewer failed: {text} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_str(text.lines().last().unwrap_or("")).unwrap_or_else(|_| panic!("viewer said: {text}"))
+    })
+}
+
+fn health(url: &str, camera: &str) -> Value {
+    let v: Value = reqwest::blocking::get(format!("{url}/cameras"))
+        .unwrap()
+        .json()
+        .unwrap();
+    v["cameras"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["cameraId"] == camera)
+        .cloned()
+        .unwrap_or_else(|| panic!("no {camera} in {v}"))
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Waits (up to `timeout`) for the camera's events in the database.
+fn events_of(db: &Path, camera: &str, timeout: Duration) -> Vec<trailmesh_core::Event> {
+    let rt = rt();
+    rt.block_on(async {
+        let store = Store::open(db.to_str().unwrap()).await.unwrap();
+        let t0 = Instant::now();
+        loop {
+            let q = EventQuery {
+                camera_id: Some(camera.to_string()),
+                ..Default::default()
+            };
+            let events = store.events(&q).await.unwrap();
+            if !events.is_empty() || t0.elapsed() > timeout {
+                store.close().await;
+                return events;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    })
+}
+
+fn tracks_of(db: &Path, event_id: &str) -> Vec<trailmesh_core::Track> {
+    rt().block_on(async {
+        let store = Store::open(db.to_str().unwrap()).await.unwrap();
+        let t = store.tracks(Some(event_id)).await.unwrap();
+        store.close().await;
+        t
+    })
+}
+
+fn secs(t: f64) -> chrono::DateTime<chrono::Utc> {
+    from_ms((t * 1000.0) as i64)
+}
+
+#[test]
+fn a_clip_published_over_whip_becomes_one_event_with_a_track_heading_right_and_a_whep_viewer_sees_it() {
+    let _one = one_at_a_time();
+    let gw = start_gateway();
+    let work = tempfile::tempdir().unwrap();
+    // 2 s of empty grass, the horse crossing in 4 s, 4 s of empty grass.
+    let clip = make_clip(work.path(), "crossing.ts", 2.0, 4.0, 4.0);
+    let mut publisher = Publisher::start(&format!("{}/whip/TEST-A", gw.url), TOKEN_A, &clip, false);
+    let published = publisher.expect("published");
+    let t0 = published["t"].as_f64().unwrap();
+    assert!(
+        published["location"].as_str().unwrap().starts_with("/whip/TEST-A/"),
+        "{published}"
+    );
+    let viewer = view(&format!("{}/whep/TEST-A", gw.url), 4.0);
+    std::thread::sleep(Duration::from_secs(3));
+    let live = health(&gw.url, "TEST-A");
+    assert_eq!(live["connected"], true, "{live}");
+    assert!(live["fps"].as_f64().unwrap() > 5.0, "about 15 fps arrive: {live}");
+    assert!(live["bitrateBps"].as_f64().unwrap() > 10_000.0, "{live}");
+    assert_eq!(
+        (live["width"].as_u64(), live["height"].as_u64()),
+        (Some(640), Some(480)),
+        "{live}"
+    );
+    let seen = viewer.join().unwrap();
+    assert!(
+        seen["frames"].as_u64().unwrap() >= 20,
+        "the WHEP viewer got frames for 4 s at 15 fps: {seen}"
+    );
+    assert_eq!(
+        (seen["width"].as_u64(), seen["height"].as_u64()),
+        (Some(640), Some(480)),
+        "{seen}"
+    );
+    let ended = publisher.expect("ended");
+    let deleted = publisher.expect("deleted");
+    assert_eq!(deleted["status"], 200, "{deleted}");
+    let t_end = ended["t"].as_f64().unwrap();
+
+    let events = events_of(&gw.db, "TEST-A", Duration::from_secs(20));
+    assert_eq!(events.len(), 1, "one crossing, one event: {events:#?}");
+    let e = &events[0];
+    assert_eq!(e.camera_id, "TEST-A");
+    assert_eq!(e.count, Some(1), "one horse");
+    // The horse is in frame from 2 s to 6 s of the clip.
+    assert!(
+        e.start >= secs(t0 + 1.0) && e.end <= secs(t_end + 1.0),
+        "event {}..{} outside the clip's crossing (published {}, ended {})",
+        e.start,
+        e.end,
+        secs(t0),
+        secs(t_end)
+    );
+    let length = (e.end - e.start).num_milliseconds() as f64 / 1000.0;
+    assert!(
+        (2.0..=6.5).contains(&length),
+        "the crossing takes 4 s, the event {length} s"
+    );
+    assert!(!e.deployment_id.is_empty(), "the event is placed in a deployment");
+    let tracks = tracks_of(&gw.db, &e.id);
+    let longest = tracks.iter().max_by_key(|t| t.frames).expect("a track");
+    assert!(longest.frames >= 8, "tracked across the crossing at 5 fps: {longest:?}");
+    let heading = longest.heading_deg.expect("a heading");
+    assert!((heading - 90.0).abs() < 25.0, "walking right (90 deg), not {heading}");
+
+    // The health the gateway recorded is what the camera-inventory skill reports.
+    std::thread::sleep(Duration::from_secs(1));
+    let details = rt().block_on(async {
+        let store = Store::open(gw.db.to_str().unwrap()).await.unwrap();
+        let inv = trailmesh_camera_inventory::CameraInventory::new(store.clone());
+        let d = inv
+            .camera_details(trailmesh_camera_inventory::CameraRef {
+                id: "TEST-A".into(),
+                as_of: None,
+            })
+            .await
+            .unwrap();
+        store.close().await;
+        d
+    });
+    let live = details.live.expect("camera-inventory reports the live health");
+    assert!(!live.connected, "the publisher left: {live:?}");
+    let last_frame = live.last_frame.expect("a last frame");
+    assert!(last_frame >= secs(t0) && last_frame <= secs(t_end + 2.0), "{live:?}");
+    assert_eq!(live.last_event.map(to_ms), Some(to_ms(e.end)), "{live:?}");
+    drop(gw.proc);
+}
+
+#[test]
+fn bad_requests_get_4xx_without_touching_a_live_stream_and_killing_the_publisher_closes_its_event() {
+    let _one = one_at_a_time();
+    let gw = start_gateway();
+    let work = tempfile::tempdir().unwrap();
+    // 2 s of grass, then a slow crossing (12 s) that the kill interrupts half way.
+    let clip = make_clip(work.path(), "slow.ts", 2.0, 12.0, 2.0);
+    let mut publisher = Publisher::start(&format!("{}/whip/TEST-B", gw.url), TOKEN_B, &clip, false);
+    let t0 = publisher.expect("published")["t"].as_f64().unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let before = health(&gw.url, "TEST-B");
+    assert_eq!(before["connected"], true, "{before}");
+
+    let http = reqwest::blocking::Client::new();
+    let post = |camera: &str, ctype: Option<&str>, token: Option<&str>, body: &str| {
+        let mut r = http.post(format!("{}/whip/{camera}", gw.url)).body(body.to_string());
+        if let Some(c) = ctype {
+            r = r.header("Content-Type", c);
+        }
+        if let Some(t) = token {
+            r = r.header("Authorization", format!("Bearer {t}"));
+        }
+        let r = r.send().unwrap();
+        (r.status().as_u16(), r.text().unwrap())
+    };
+    let offer = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=rtpmap:96 H264/90000\r\n";
+    let (s, m) = post(
+        "TEST-A",
+        Some("application/sdp"),
+        Some(TOKEN_A),
+        "this is not an SDP offer",
+    );
+    assert_eq!(s, 400, "{m}");
+    assert!(m.contains("not a valid SDP offer"), "{m}");
+    let (s, m) = post("NO-SUCH-CAMERA", Some("application/sdp"), Some(TOKEN_A), offer);
+    assert_eq!(s, 404, "{m}");
+    assert!(m.contains("NO-SUCH-CAMERA"), "{m}");
+    let (s, m) = post("TEST-A", Some("application/sdp"), Some(TOKEN_B), offer);
+    assert_eq!(s, 401, "camera B's token is not camera A's: {m}");
+    let (s, m) = post("TEST-A", Some("application/sdp"), None, offer);
+    assert_eq!(s, 401, "{m}");
+    assert!(m.contains("Bearer"), "{m}");
+    let (s, m) = post("TEST-A", Some("text/plain"), Some(TOKEN_A), offer);
+    assert_eq!(s, 415, "{m}");
+    let (s, m) = post("TEST-B", Some("application/sdp"), Some(TOKEN_B), offer);
+    assert_eq!(s, 409, "camera B is already publishing: {m}");
+
+    // Camera B kept streaming through all of that.
+    std::thread::sleep(Duration::from_millis(1500));
+    let after = health(&gw.url, "TEST-B");
+    assert_eq!(after["connected"], true, "{after}");
+    assert!(
+        after["frames"].as_u64().unwrap() >= before["frames"].as_u64().unwrap() + 10,
+        "frames kept arriving: {before} -> {after}"
+    );
+
+    // Kill the publisher while the horse is in the middle of the frame: no DELETE, no goodbye.
+    std::thread::sleep(Duration::from_secs(2));
+    let mut publisher_proc = publisher.proc;
+    publisher_proc.0.kill().unwrap();
+    let killed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let events = events_of(&gw.db, "TEST-B", Duration::from_secs(30));
+    assert_eq!(
+        events.len(),
+        1,
+        "the interrupted crossing is one closed event: {events:#?}"
+    );
+    let e = &events[0];
+    assert_eq!(e.count, Some(1));
+    assert!(
+        e.start >= secs(t0 + 1.0) && e.end <= secs(killed + 0.5),
+        "event {}..{} not between the horse's entry and the kill at {}",
+        e.start,
+        e.end,
+        secs(killed)
+    );
+    let tracks = tracks_of(&gw.db, &e.id);
+    let longest = tracks.iter().max_by_key(|t| t.frames).expect("a track");
+    let heading = longest.heading_deg.expect("a heading");
+    assert!((heading - 90.0).abs() < 25.0, "walking right (90 deg), not {heading}");
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(
+        health(&gw.url, "TEST-B")["connected"],
+        false,
+        "the killed publisher is gone"
+    );
+    drop(publisher_proc);
+}
+
+#[test]
+fn a_still_scene_decodes_keyframes_only_until_an_animal_moves_in() {
+    let _one = one_at_a_time();
+    let gw = start_gateway_with(2.0);
+    let work = tempfile::tempdir().unwrap();
+    // 9 s of grass, the horse crossing in 5 s, 2 s of grass.
+    let clip = make_clip(work.path(), "late.ts", 9.0, 5.0, 2.0);
+    let mut publisher = Publisher::start(&format!("{}/whip/TEST-A", gw.url), TOKEN_A, &clip, false);
+    publisher.expect("published");
+    std::thread::sleep(Duration::from_millis(4500));
+    let a = health(&gw.url, "TEST-A");
+    std::thread::sleep(Duration::from_secs(3));
+    let b = health(&gw.url, "TEST-A");
+    assert_eq!(b["keyframesOnly"], true, "grass only for 7 s: {b}");
+    let frames = b["frames"].as_u64().unwrap() - a["frames"].as_u64().unwrap();
+    let decoded = b["decoded"].as_u64().unwrap() - a["decoded"].as_u64().unwrap();
+    assert!(frames >= 30, "frames kept arriving: {a} -> {b}");
+    assert!(decoded <= 4, "{decoded} of {frames} frames decoded while still");
+    publisher.expect("ended");
+    publisher.expect("deleted");
+    let events = events_of(&gw.db, "TEST-A", Duration::from_secs(20));
+    assert_eq!(
+        events.len(),
+        1,
+        "the horse woke the decoder and was tracked: {events:#?}"
+    );
+    let tracks = tracks_of(&gw.db, &events[0].id);
+    let longest = tracks.iter().max_by_key(|t| t.frames).expect("a track");
+    assert!(longest.frames >= 4, "tracked after waking: {longest:?}");
+    let heading = longest.heading_deg.expect("a heading");
+    assert!((heading - 90.0).abs() < 25.0, "walking right (90 deg), not {heading}");
+    drop(gw.proc);
+}
