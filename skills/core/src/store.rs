@@ -101,13 +101,16 @@ fn chunk_builder<'a, T, R>(_rows: &'a [T], f: impl Fn(&'a [T]) -> R) -> impl Fn(
 }
 
 macro_rules! insert_chunks {
-    ($DB:ty, $tx:expr, $rows:expr, $head:expr, |$b:ident, $row:ident| $push:block) => {{
+    ($DB:ty, $tx:expr, $rows:expr, $head:expr, |$b:ident, $row:ident| $push:block) => {
+        insert_chunks!($DB, $tx, $rows, $head, " ON CONFLICT DO NOTHING", |$b, $row| $push)
+    };
+    ($DB:ty, $tx:expr, $rows:expr, $head:expr, $tail:expr, |$b:ident, $row:ident| $push:block) => {{
         let mut count = TableCount::default();
         let rows = $rows;
         let build = chunk_builder(rows, |chunk| {
             let mut q = QueryBuilder::<$DB>::new($head);
             q.push_values(chunk, |mut $b, $row| $push);
-            q.push(" ON CONFLICT DO NOTHING");
+            q.push($tail);
             q
         });
         // Pipelined: while the database executes one statement (on sqlx's worker thread for
@@ -125,6 +128,36 @@ macro_rules! insert_chunks {
         }
         count
     }};
+}
+
+/// The detection columns, in the order every insert binds them.
+macro_rules! detection_columns {
+    () => {
+        "id, media_id, camera_id, deployment_id, ts_ms, frame_number, observation_type, scientific_name, count, life_stage, sex, behavior, individual_id, confidence, bbox_x, bbox_y, bbox_w, bbox_h, classification_method, classified_by, classification_probability, event_id, track_id"
+    };
+}
+
+/// How a backend writes the detections insert, the one bulk path.
+trait DetectionInsert {
+    /// `INSERT ... INTO detections (columns) ` up to `VALUES`.
+    const HEAD: &'static str;
+    /// What follows the values.
+    const TAIL: &'static str;
+}
+
+impl DetectionInsert for sqlx::Postgres {
+    const HEAD: &'static str = DETECTION_INSERT;
+    const TAIL: &'static str = " ON CONFLICT DO NOTHING";
+}
+
+/// SQLite: `INSERT OR IGNORE`. A multi-row `ON CONFLICT DO NOTHING` can still abort on a
+/// NOT NULL violation, so SQLite keeps a statement journal for it, copying pages as it
+/// goes (`subjournalPageIfRequired` in a perf profile of `benches/storage.rs`). Detections
+/// have no foreign keys and no CHECKs, and their NOT NULL columns are bound from values
+/// that cannot be NULL, so ignoring conflicts skips exactly the rows that already exist.
+impl DetectionInsert for sqlx::Sqlite {
+    const HEAD: &'static str = concat!("INSERT OR IGNORE INTO detections (", detection_columns!(), ") ");
+    const TAIL: &'static str = "";
 }
 
 /// Appends the `WHERE` conditions of an [`EventQuery`] to a query builder.
@@ -665,31 +698,38 @@ impl Store {
                     .push_bind(t.speed)
                     .push_bind(t.frames);
             });
-            let detections = insert_chunks!(DB, tx, &batch.detections, DETECTION_INSERT, |b, d| {
-                b.push_bind(d.id.as_str())
-                    .push_bind(d.media_id.as_str())
-                    .push_bind(d.camera_id.as_str())
-                    .push_bind(d.deployment_id.as_str())
-                    .push_bind(to_ms(d.timestamp))
-                    .push_bind(d.frame_number)
-                    .push_bind(d.observation_type.as_str())
-                    .push_bind(d.scientific_name.as_deref())
-                    .push_bind(d.count)
-                    .push_bind(d.life_stage.map(|v| v.as_str()))
-                    .push_bind(d.sex.map(|v| v.as_str()))
-                    .push_bind(d.behavior.as_deref())
-                    .push_bind(d.individual_id.as_deref())
-                    .push_bind(d.confidence)
-                    .push_bind(d.bbox.map(|b| b.x))
-                    .push_bind(d.bbox.map(|b| b.y))
-                    .push_bind(d.bbox.map(|b| b.width))
-                    .push_bind(d.bbox.map(|b| b.height))
-                    .push_bind(d.classification_method.map(|v| v.as_str()))
-                    .push_bind(d.classified_by.as_deref())
-                    .push_bind(d.classification_probability)
-                    .push_bind(d.event_id.as_deref())
-                    .push_bind(d.track_id.as_deref());
-            });
+            let detections = insert_chunks!(
+                DB,
+                tx,
+                &batch.detections,
+                <DB as DetectionInsert>::HEAD,
+                <DB as DetectionInsert>::TAIL,
+                |b, d| {
+                    b.push_bind(d.id.as_str())
+                        .push_bind(d.media_id.as_str())
+                        .push_bind(d.camera_id.as_str())
+                        .push_bind(d.deployment_id.as_str())
+                        .push_bind(to_ms(d.timestamp))
+                        .push_bind(d.frame_number)
+                        .push_bind(d.observation_type.as_str())
+                        .push_bind(d.scientific_name.as_deref())
+                        .push_bind(d.count)
+                        .push_bind(d.life_stage.map(|v| v.as_str()))
+                        .push_bind(d.sex.map(|v| v.as_str()))
+                        .push_bind(d.behavior.as_deref())
+                        .push_bind(d.individual_id.as_deref())
+                        .push_bind(d.confidence)
+                        .push_bind(d.bbox.map(|b| b.x))
+                        .push_bind(d.bbox.map(|b| b.y))
+                        .push_bind(d.bbox.map(|b| b.width))
+                        .push_bind(d.bbox.map(|b| b.height))
+                        .push_bind(d.classification_method.map(|v| v.as_str()))
+                        .push_bind(d.classified_by.as_deref())
+                        .push_bind(d.classification_probability)
+                        .push_bind(d.event_id.as_deref())
+                        .push_bind(d.track_id.as_deref());
+                }
+            );
             if let Some(r) = record {
                 sqlx::query(
                     "INSERT INTO imports (id, kind, source, sha256, imported_ms, summary) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
@@ -1226,8 +1266,8 @@ const EVENT_JSON_COLUMNS: &str = "id, deployment_id, camera_id, start_ms, end_ms
 const TRACK_INSERT: &str = "INSERT INTO tracks (id, event_id, camera_id, start_ms, end_ms, scientific_name, individual_id, heading_deg, speed, frames) ";
 const TRACK_COLUMNS: &str =
     "id, event_id, camera_id, start_ms, end_ms, scientific_name, individual_id, heading_deg, speed, frames";
-const DETECTION_INSERT: &str = "INSERT INTO detections (id, media_id, camera_id, deployment_id, ts_ms, frame_number, observation_type, scientific_name, count, life_stage, sex, behavior, individual_id, confidence, bbox_x, bbox_y, bbox_w, bbox_h, classification_method, classified_by, classification_probability, event_id, track_id) ";
-const DETECTION_COLUMNS: &str = "id, media_id, camera_id, deployment_id, ts_ms, frame_number, observation_type, scientific_name, count, life_stage, sex, behavior, individual_id, confidence, bbox_x, bbox_y, bbox_w, bbox_h, classification_method, classified_by, classification_probability, event_id, track_id";
+const DETECTION_INSERT: &str = concat!("INSERT INTO detections (", detection_columns!(), ") ");
+const DETECTION_COLUMNS: &str = detection_columns!();
 
 /// The detection columns as SQLite JSON values; REAL columns go as 17-digit text so that
 /// every `f64` comes back bit for bit (JSON's own float rendering rounds to 15 digits).
