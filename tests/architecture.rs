@@ -9,7 +9,7 @@
 //! - the orchestrator (`agents/orchestrator`) reaches skills only over A2A: it links no skill
 //!   library (`skills/*` but `skills/core`), no MCP server and no skill agent;
 //! - only the camera gateway (`agents/camera-gateway`, and the binary that runs it) links
-//!   WebRTC (`webrtc`, `rtc`) and the H.264 decoder (`openh264`).
+//!   WebRTC (`webrtc`, `rtc`), the RTSP client (`retina`) and the H.264 decoder (`openh264`).
 
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -24,6 +24,7 @@ const TRANSPORTS: &[&str] = &[
     "tower-http",
     "tonic",
     "webrtc",
+    "retina",
     "tokio-tungstenite",
 ];
 
@@ -31,7 +32,7 @@ const TRANSPORTS: &[&str] = &[
 const ORCHESTRATOR: &str = "trailmesh-orchestrator";
 
 /// Heavy media crates: only the camera gateway (and the root binary through it) may link them.
-const MEDIA: &[&str] = &["webrtc", "rtc", "openh264"];
+const MEDIA: &[&str] = &["webrtc", "rtc", "retina", "openh264"];
 
 /// The package that owns WebRTC and video decoding.
 const GATEWAY: &str = "trailmesh-camera-gateway";

@@ -4,9 +4,14 @@
 //! a grass photo, and a WHEP viewer (aiortc too). The events are read back from the database
 //! the gateway wrote.
 //!
+//! The same clip is also served by GStreamer's RTSP server
+//! (`agents/camera-gateway/tests/peers/rtsp_server.py`) to a camera the gateway pulls.
+//!
 //! Needs: the Python named by `GATEWAY_PYTHON` with aiortc (tests/run-all.sh makes the venv),
-//! and ONNX Runtime for the detector (`trailmesh vision setup`). Fails, never skips, without
-//! them.
+//! a Python with GStreamer's RTSP server bindings (`RTSP_PYTHON`, default the system
+//! `/usr/bin/python3` with Debian's python3-gi and gir1.2-gst-rtsp-server-1.0, installed by
+//! tests/run-all.sh), and ONNX Runtime for the detector (`trailmesh vision setup`). Fails,
+//! never skips, without them.
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
@@ -73,11 +78,12 @@ struct Gateway {
 }
 
 fn start_gateway() -> Gateway {
-    start_gateway_with(10.0)
+    start_gateway_with(10.0, "")
 }
 
-/// A gateway whose still scenes decode keyframes only after `still_after_s`.
-fn start_gateway_with(still_after_s: f64) -> Gateway {
+/// A gateway whose still scenes decode keyframes only after `still_after_s`, with `extra`
+/// appended to its configuration (more cameras).
+fn start_gateway_with(still_after_s: f64, extra: &str) -> Gateway {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("gateway.db");
     let token_b_sha = {
@@ -130,6 +136,7 @@ token = "{TOKEN_A}"
 [[gateway.cameras]]
 id = "TEST-B"
 token_sha256 = "{token_b_sha}"
+{extra}
 "#,
             db = db.display()
         ),
@@ -501,7 +508,7 @@ fn bad_requests_get_4xx_without_touching_a_live_stream_and_killing_the_publisher
 #[test]
 fn a_still_scene_decodes_keyframes_only_until_an_animal_moves_in() {
     let _one = one_at_a_time();
-    let gw = start_gateway_with(2.0);
+    let gw = start_gateway_with(2.0, "");
     let work = tempfile::tempdir().unwrap();
     // 9 s of grass, the horse crossing in 5 s, 2 s of grass.
     let clip = make_clip(work.path(), "late.ts", 9.0, 5.0, 2.0);
@@ -529,5 +536,131 @@ fn a_still_scene_decodes_keyframes_only_until_an_animal_moves_in() {
     assert!(longest.frames >= 4, "tracked after waking: {longest:?}");
     let heading = longest.heading_deg.expect("a heading");
     assert!((heading - 90.0).abs() < 25.0, "walking right (90 deg), not {heading}");
+    drop(gw.proc);
+}
+
+/// GStreamer's RTSP server playing a clip (a process, killed when dropped).
+struct RtspServer {
+    _proc: Proc,
+    /// `rtsp://127.0.0.1:PORT/cam` (no credentials).
+    url: String,
+}
+
+impl RtspServer {
+    fn start(clip: &Path, user: &str, password: &str) -> RtspServer {
+        let py = std::env::var("RTSP_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".to_string());
+        let probe = "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer";
+        let ok = Command::new(&py).args(["-c", probe]).status();
+        assert!(
+            ok.is_ok_and(|s| s.success()),
+            "RTSP_PYTHON {py} cannot load GStreamer's RTSP server: install Debian's python3-gi, \
+             gir1.2-gst-rtsp-server-1.0, gstreamer1.0-plugins-good and gstreamer1.0-plugins-bad \
+             (tests/run-all.sh does)"
+        );
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("agents/camera-gateway/tests/peers/rtsp_server.py");
+        let mut child = Command::new(&py)
+            .arg(script)
+            .arg(clip)
+            .args(["--user", user, "--password", password])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the RTSP server");
+        let line = BufReader::new(child.stdout.take().unwrap())
+            .lines()
+            .next()
+            .expect("the RTSP server printed nothing")
+            .unwrap();
+        let v: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        assert_eq!(v["step"], "serving", "{v}");
+        RtspServer {
+            _proc: Proc(child),
+            url: v["url"].as_str().unwrap().to_string(),
+        }
+    }
+
+    /// The URL with credentials, as a camera's `rtsp_url`.
+    fn url_with(&self, user: &str, password: &str) -> String {
+        self.url.replacen("rtsp://", &format!("rtsp://{user}:{password}@"), 1)
+    }
+}
+
+#[test]
+fn an_rtsp_camera_is_pulled_into_events_and_a_wrong_password_leaves_it_and_others_alone() {
+    let _one = one_at_a_time();
+    let work = tempfile::tempdir().unwrap();
+    // 2 s of empty grass, the horse crossing in 4 s, 4 s of empty grass; served once per
+    // connection, so every reconnection plays one more crossing.
+    let clip = make_clip(work.path(), "rtsp.ts", 2.0, 4.0, 4.0);
+    let server = RtspServer::start(&clip, "ranger", "s3cret");
+    let extra = format!(
+        r#"
+[[gateway.cameras]]
+id = "TEST-R"
+name = "RTSP trail camera"
+rtsp_url = "{good}"
+
+[[gateway.cameras]]
+id = "TEST-W"
+rtsp_url = "{bad}"
+rtsp_transport = "tcp"
+"#,
+        good = server.url_with("ranger", "s3cret"),
+        bad = server.url_with("ranger", "wrong"),
+    );
+    let gw = start_gateway_with(10.0, &extra);
+    let t0 = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
+    std::thread::sleep(Duration::from_secs(4));
+    let live = health(&gw.url, "TEST-R");
+    assert_eq!(live["connected"], true, "{live}");
+    assert_eq!(live["codec"], "video/H264", "{live}");
+    assert!(live["fps"].as_f64().unwrap() > 5.0, "about 15 fps arrive: {live}");
+    assert_eq!(
+        (live["width"].as_u64(), live["height"].as_u64()),
+        (Some(640), Some(480)),
+        "{live}"
+    );
+    let refused = health(&gw.url, "TEST-W");
+    assert_eq!(refused["connected"], false, "a wrong password plays nothing: {refused}");
+    assert_eq!(refused["frames"], 0, "{refused}");
+
+    let events = events_of(&gw.db, "TEST-R", Duration::from_secs(25));
+    let t1 = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
+    assert!(!events.is_empty(), "the crossing became an event");
+    let e = &events[0];
+    assert_eq!(e.count, Some(1), "one horse: {e:?}");
+    assert!(
+        e.start >= secs(t0) && e.end <= secs(t1),
+        "event {}..{} outside the stream ({}..{})",
+        e.start,
+        e.end,
+        secs(t0),
+        secs(t1)
+    );
+    let length = (e.end - e.start).num_milliseconds() as f64 / 1000.0;
+    assert!(
+        (2.0..=6.5).contains(&length),
+        "the crossing takes 4 s, the event {length} s"
+    );
+    let tracks = tracks_of(&gw.db, &e.id);
+    let longest = tracks.iter().max_by_key(|t| t.frames).expect("a track");
+    assert!(longest.frames >= 8, "tracked across the crossing at 5 fps: {longest:?}");
+    let heading = longest.heading_deg.expect("a heading");
+    assert!((heading - 90.0).abs() < 25.0, "walking right (90 deg), not {heading}");
+
+    // The clip ends, the camera's stream with it; the gateway reconnects (backoff 1 s) and
+    // the next play is a second crossing, a second event.
+    let t_wait = Instant::now();
+    let second = loop {
+        let events = events_of(&gw.db, "TEST-R", Duration::from_secs(1));
+        if events.len() >= 2 || t_wait.elapsed() > Duration::from_secs(40) {
+            break events;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert_eq!(second.len(), 2, "reconnected and saw the horse again: {second:#?}");
+    assert!(second.iter().all(|e| e.camera_id == "TEST-R" && e.count == Some(1)));
+    let refused = health(&gw.url, "TEST-W");
+    assert_eq!(refused["frames"], 0, "still refused: {refused}");
+    assert!(events_of(&gw.db, "TEST-W", Duration::ZERO).is_empty());
     drop(gw.proc);
 }

@@ -137,12 +137,20 @@ export VISION_PYTHON="$PWD/$vision_venv/bin/python"
 # from PyPI (with aiohttp and Pillow; PyAV comes with it), publishing a clip over WHIP and
 # watching over WHEP. It uses the Python named by GATEWAY_PYTHON and the detector set up in the
 # vision step above, and fails (never skips) without them.
-step "camera gateway peers (aiortc 1.16.0 from PyPI)"
+step "camera gateway peers (aiortc 1.16.0 from PyPI; GStreamer RTSP server from Debian)"
 gw_venv="agents/camera-gateway/.venv"
 [ -x "$gw_venv/bin/python" ] || python3 -m venv "$gw_venv"
 "$gw_venv/bin/python" -c 'import aiortc, aiohttp, av, PIL' 2>/dev/null \
   || "$gw_venv/bin/pip" install --quiet --disable-pip-version-check -r agents/camera-gateway/tests/peers/requirements.txt
 export GATEWAY_PYTHON="$PWD/$gw_venv/bin/python"
+# The RTSP camera of tests/gateway.rs is GStreamer's RTSP server (Debian), run by the system
+# Python (RTSP_PYTHON) through its GObject bindings.
+export RTSP_PYTHON="${RTSP_PYTHON:-/usr/bin/python3}"
+if ! "$RTSP_PYTHON" -c "import gi; gi.require_version('GstRtspServer', '1.0'); gi.require_version('Gst', '1.0'); from gi.repository import Gst; Gst.init(None); assert all(Gst.ElementFactory.find(e) for e in ('tsdemux', 'h264parse', 'rtph264pay'))" 2>/dev/null; then
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-bad >/dev/null
+fi
 # --- end of camera gateway section ----------------------------------------------------------
 # --- agents: the mesh end to end (added by the agents work) -----------------------------------
 # tests/mesh.rs runs `trailmesh up` and one process per agent on loopback, with a third-party

@@ -67,6 +67,13 @@ pub struct CameraConfig {
     pub token: Option<String>,
     /// SHA-256 of the bearer token, lowercase hex (`printf %s TOKEN | sha256sum`).
     pub token_sha256: Option<String>,
+    /// Pull this camera's H.264 video from an RTSP URL (`rtsp://user:password@host:554/path`)
+    /// instead of waiting for it to publish; reconnects with backoff when the stream drops.
+    /// Such a camera needs no token unless it may also publish over WHIP.
+    pub rtsp_url: Option<String>,
+    /// RTP transport for `rtsp_url`: `tcp` (interleaved on the RTSP connection; default,
+    /// works through NAT and firewalls) or `udp`.
+    pub rtsp_transport: Option<String>,
 }
 
 impl CameraConfig {
@@ -129,10 +136,22 @@ impl GatewayConfig {
             if !seen.insert(c.id.as_str()) {
                 return Err(format!("gateway.cameras: camera '{}' is listed twice", c.id));
             }
+            if let Some(url) = &c.rtsp_url {
+                check_rtsp_url(&c.id, url)?;
+            }
+            if let Some(t) = &c.rtsp_transport
+                && !matches!(t.as_str(), "tcp" | "udp")
+            {
+                return Err(format!(
+                    "gateway.cameras: camera '{}': rtsp_transport must be \"tcp\" or \"udp\", not \"{t}\"",
+                    c.id
+                ));
+            }
             match (&c.token, &c.token_sha256) {
+                (None, None) if c.rtsp_url.is_some() => {}
                 (None, None) => {
                     return Err(format!(
-                        "gateway.cameras: camera '{}' has no token (set token_sha256 or token)",
+                        "gateway.cameras: camera '{}' has no token (set token_sha256 or token to let it publish, or rtsp_url to pull it)",
                         c.id
                     ));
                 }
@@ -151,9 +170,42 @@ impl GatewayConfig {
         Ok(())
     }
 
+    /// The cameras pulled over RTSP.
+    pub fn rtsp_cameras(&self) -> impl Iterator<Item = &CameraConfig> {
+        self.cameras.iter().filter(|c| c.rtsp_url.is_some())
+    }
+
     /// The configured camera with this id.
     pub fn camera(&self, id: &str) -> Option<&CameraConfig> {
         self.cameras.iter().find(|c| c.id == id)
+    }
+}
+
+/// An RTSP URL we can pull: `rtsp://`, with a host.
+fn check_rtsp_url(camera: &str, url: &str) -> Result<(), String> {
+    let parsed =
+        url::Url::parse(url).map_err(|e| format!("gateway.cameras: camera '{camera}': rtsp_url is not a URL ({e})"))?;
+    if parsed.scheme() != "rtsp" {
+        return Err(format!(
+            "gateway.cameras: camera '{camera}': rtsp_url must start with rtsp:// (RTSP over TLS is not supported yet), not {}://",
+            parsed.scheme()
+        ));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(format!("gateway.cameras: camera '{camera}': rtsp_url has no host"));
+    }
+    Ok(())
+}
+
+/// A URL with its password replaced by `***`, for logs and errors.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(u) => u.to_string(),
+        Err(_) => "(unparsable URL)".to_string(),
     }
 }
 
@@ -201,5 +253,25 @@ mod tests {
         cfg.cameras.pop();
         cfg.cameras[0].token = None;
         assert!(cfg.validate().unwrap_err().contains("no token"));
+        // A pulled camera needs no token; its URL and transport are checked.
+        cfg.cameras[0].rtsp_url = Some("rtsp://u:p@192.0.2.7:554/stream1".into());
+        assert!(cfg.validate().is_ok());
+        cfg.cameras[0].rtsp_transport = Some("quic".into());
+        assert!(cfg.validate().unwrap_err().contains("rtsp_transport"));
+        cfg.cameras[0].rtsp_transport = Some("udp".into());
+        cfg.cameras[0].rtsp_url = Some("http://192.0.2.7/stream1".into());
+        assert!(cfg.validate().unwrap_err().contains("rtsp://"));
+        cfg.cameras[0].rtsp_url = Some("not a url".into());
+        assert!(cfg.validate().unwrap_err().contains("rtsp_url is not a URL"));
+    }
+
+    #[test]
+    fn passwords_never_reach_the_logs() {
+        assert_eq!(
+            redact("rtsp://admin:hunter2@192.0.2.7/s"),
+            "rtsp://admin:***@192.0.2.7/s"
+        );
+        assert_eq!(redact("rtsp://192.0.2.7/s"), "rtsp://192.0.2.7/s");
+        assert!(!redact("rtsp://a:b c@/").contains("b c"));
     }
 }

@@ -7,6 +7,8 @@
 //!   resuming at a keyframe) to a decoder thread, which samples `vision.video_fps` frames per
 //!   second for a detector thread running `trailmesh_vision::pipeline::CameraRun`; finished
 //!   events are written after `vision.events.gap_s` of quiet and when the stream ends.
+//! - RTSP pull: cameras with an `rtsp_url` are played by the gateway itself (reconnecting
+//!   with backoff) and go through the same decoder and detector threads.
 //! - WHEP relay (`POST /whep/{camera_id}`): viewers get the publisher's RTP packets, not
 //!   re-encoded.
 //! - Health per camera (connected, fps, bitrate, last frame, last event) at `GET /cameras`
@@ -20,6 +22,7 @@ pub mod decode;
 pub mod health;
 mod http;
 pub mod live;
+mod rtsp;
 pub mod session;
 
 pub use config::{CameraConfig, GatewayConfig};
@@ -173,6 +176,11 @@ pub async fn serve(store: Store, opts: GatewayOptions, shutdown: CancellationTok
     let app = http::router(inner.clone());
     let handle = inner.clone();
     let health_task = tokio::spawn(health_writer(inner.clone()));
+    let pullers: Vec<_> = opts
+        .gateway
+        .rtsp_cameras()
+        .map(|c| tokio::spawn(rtsp::pull(inner.clone(), c.clone())))
+        .collect();
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown.clone().cancelled_owned())
@@ -189,6 +197,9 @@ pub async fn serve(store: Store, opts: GatewayOptions, shutdown: CancellationTok
             p.ended.cancel();
             let mut done = p.done.clone();
             let _ = tokio::time::timeout(Duration::from_secs(30), done.wait_for(|d| *d)).await;
+        }
+        for p in pullers {
+            let _ = tokio::time::timeout(Duration::from_secs(30), p).await;
         }
         let _ = health_task.await;
         served.context("camera gateway HTTP server")

@@ -367,6 +367,104 @@ pub async fn start_publisher(
     Ok((publisher, sdp))
 }
 
+/// The decoder and detector threads behind one stream (WHIP or RTSP), and the gate in front
+/// of them.
+pub(crate) struct Workers {
+    /// None without a detector: nothing needs pictures, so frames are counted, not decoded.
+    gate: Option<FrameGate>,
+    counters: Arc<Counters>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Workers {
+    /// Starts the threads of one stream session.
+    pub(crate) fn start(
+        camera: &str,
+        session: &str,
+        opts: &SessionOptions,
+        pipeline: Pipeline,
+        want_keyframe: Arc<Notify>,
+    ) -> Workers {
+        let counters = pipeline.counters.clone();
+        let Some(detector) = pipeline.detector.clone() else {
+            return Workers {
+                gate: None,
+                counters,
+                threads: Vec::new(),
+            };
+        };
+        let (frame_tx, frame_rx) = std::sync::mpsc::sync_channel::<EncodedFrame>(opts.frame_queue);
+        let (sample_tx, sample_rx) = std::sync::mpsc::sync_channel(opts.detect_queue);
+        let mut threads = Vec::new();
+        let spawned = {
+            let vision = pipeline.vision.clone();
+            let sink = pipeline.sink.clone();
+            let counters = counters.clone();
+            let (camera, session) = (camera.to_string(), session.to_string());
+            let still_after = opts.still_keyframes_after_s;
+            std::thread::Builder::new()
+                .name(format!("detect-{camera}"))
+                .spawn(move || {
+                    vision_loop(
+                        sample_rx,
+                        detector,
+                        vision,
+                        camera,
+                        session,
+                        sink,
+                        counters,
+                        still_after,
+                    )
+                })
+        };
+        threads.extend(spawned.map_err(|e| tracing::error!("camera {camera}: no detector thread: {e}")));
+        let fps = pipeline.vision.video_fps;
+        let decode_counters = counters.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("decode-{camera}"))
+            .spawn(move || decode_loop(frame_rx, fps, Some(sample_tx), decode_counters, want_keyframe));
+        threads.extend(spawned.map_err(|e| tracing::error!("camera {camera}: no decoder thread: {e}")));
+        Workers {
+            gate: Some(FrameGate::new(frame_tx)),
+            counters,
+            threads,
+        }
+    }
+
+    /// The stream lost packets: frames are dropped until a keyframe.
+    pub(crate) fn lost(&mut self) {
+        if let Some(g) = &mut self.gate {
+            g.lost();
+        }
+    }
+
+    /// Offers one whole frame to the decoder; true when it was dropped (a keyframe is
+    /// needed).
+    pub(crate) fn offer(&mut self, frame: EncodedFrame) -> bool {
+        let Some(gate) = &mut self.gate else { return false };
+        match gate.offer(frame) {
+            Offered::Queued | Offered::Closed => false,
+            Offered::DroppedFull | Offered::DroppedWaiting => {
+                self.counters.frames_dropped.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+        }
+    }
+
+    /// Closes the queue and waits for the decoder and the detector to finish (the open event
+    /// is written then).
+    pub(crate) async fn finish(mut self) {
+        self.gate = None;
+        let threads = std::mem::take(&mut self.threads);
+        let _ = tokio::task::spawn_blocking(move || {
+            for t in threads {
+                let _ = t.join();
+            }
+        })
+        .await;
+    }
+}
+
 /// Reads the publisher's track until it ends: relays packets, assembles frames, feeds the
 /// decoder through the frame gate, asks for keyframes.
 async fn run_stream(publisher: Arc<Publisher>, track: Arc<dyn TrackRemote>, opts: SessionOptions, pipeline: Pipeline) {
@@ -384,55 +482,7 @@ async fn run_stream(publisher: Arc<Publisher>, track: Arc<dyn TrackRemote>, opts
     counters.connected.store(true, Ordering::Relaxed);
     tracing::info!("camera {camera}: publisher {} streaming", publisher.id);
 
-    // Decoder and detector threads.
-    let (frame_tx, frame_rx) = std::sync::mpsc::sync_channel::<EncodedFrame>(opts.frame_queue);
-    let (sample_tx, sample_rx) = std::sync::mpsc::sync_channel(opts.detect_queue);
-    let mut threads = Vec::new();
-    let sample_tx = match &pipeline.detector {
-        Some(detector) => {
-            let detector = detector.clone();
-            let vision = pipeline.vision.clone();
-            let sink = pipeline.sink.clone();
-            let counters = counters.clone();
-            let (camera, session) = (camera.clone(), publisher.id.clone());
-            let still_after = opts.still_keyframes_after_s;
-            threads.push(
-                std::thread::Builder::new()
-                    .name(format!("detect-{camera}"))
-                    .spawn(move || {
-                        vision_loop(
-                            sample_rx,
-                            detector,
-                            vision,
-                            camera,
-                            session,
-                            sink,
-                            counters,
-                            still_after,
-                        )
-                    }),
-            );
-            Some(sample_tx)
-        }
-        None => None,
-    };
-    // Without a detector nothing needs pictures: frames are counted, relayed, not decoded
-    // (the queue's receiver is dropped, so the gate refuses them at once).
-    let decoding = sample_tx.is_some();
-    if decoding {
-        let fps = pipeline.vision.video_fps;
-        let counters = counters.clone();
-        let want_keyframe = publisher.want_keyframe.clone();
-        threads.push(
-            std::thread::Builder::new()
-                .name(format!("decode-{camera}"))
-                .spawn(move || decode_loop(frame_rx, fps, sample_tx, counters, want_keyframe)),
-        );
-    } else {
-        drop(frame_rx);
-    }
-
-    let mut gate = FrameGate::new(frame_tx);
+    let mut workers = Workers::start(&camera, &publisher.id, &opts, pipeline, publisher.want_keyframe.clone());
     let mut builder = SampleBuilder::new(256, H264Packet::default(), 90000);
     let pli = |track: Arc<dyn TrackRemote>| async move {
         let _ = track
@@ -467,21 +517,11 @@ async fn run_stream(publisher: Arc<Publisher>, track: Arc<dyn TrackRemote>, opts
                         counters.frames.fetch_add(1, Ordering::Relaxed);
                         counters.last_frame_ms.store(chrono::Utc::now().timestamp_millis(), Ordering::Relaxed);
                         if sample.prev_dropped_packets > 0 {
-                            gate.lost();
-                        }
-                        if !decoding {
-                            continue;
+                            workers.lost();
                         }
                         let keyframe = is_h264_keyframe(&sample.data);
                         let frame = EncodedFrame { data: sample.data, rtp_ts: sample.packet_timestamp, keyframe };
-                        match gate.offer(frame) {
-                            Offered::Queued => {}
-                            Offered::DroppedFull | Offered::DroppedWaiting => {
-                                counters.frames_dropped.fetch_add(1, Ordering::Relaxed);
-                                lost = true;
-                            }
-                            Offered::Closed => {}
-                        }
+                        lost |= workers.offer(frame);
                     }
                     if lost && last_pli.elapsed() > Duration::from_millis(500) {
                         last_pli = Instant::now();
@@ -510,14 +550,8 @@ async fn run_stream(publisher: Arc<Publisher>, track: Arc<dyn TrackRemote>, opts
     tracing::info!("camera {camera}: publisher {} stopped: {why}", publisher.id);
     publisher.ended.cancel();
     counters.connected.store(false, Ordering::Relaxed);
-    drop(gate);
     // Let the decoder and the detector finish (the open event is written now).
-    let _ = tokio::task::spawn_blocking(move || {
-        for t in threads.into_iter().flatten() {
-            let _ = t.join();
-        }
-    })
-    .await;
+    workers.finish().await;
     let _ = publisher.pc.close().await;
 }
 
