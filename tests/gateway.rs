@@ -5,12 +5,14 @@
 //! the gateway wrote.
 //!
 //! The same clip is also served by GStreamer's RTSP server
-//! (`agents/camera-gateway/tests/peers/rtsp_server.py`) to a camera the gateway pulls.
+//! (`agents/camera-gateway/tests/peers/rtsp_server.py`) to a camera the gateway pulls, and
+//! played as the fake camera of a headless Chromium publishing from the gateway's `/publish`
+//! page.
 //!
 //! Needs: the Python named by `GATEWAY_PYTHON` with aiortc (tests/run-all.sh makes the venv),
 //! a Python with GStreamer's RTSP server bindings (`RTSP_PYTHON`, default the system
 //! `/usr/bin/python3` with Debian's python3-gi and gir1.2-gst-rtsp-server-1.0, installed by
-//! tests/run-all.sh), and ONNX Runtime for the detector (`trailmesh vision setup`). Fails,
+//! tests/run-all.sh), Debian's Chromium (`CHROMIUM`, default `chromium`), and ONNX Runtime for the detector (`trailmesh vision setup`). Fails,
 //! never skips, without them.
 
 use serde_json::Value;
@@ -662,5 +664,120 @@ rtsp_transport = "tcp"
     let refused = health(&gw.url, "TEST-W");
     assert_eq!(refused["frames"], 0, "still refused: {refused}");
     assert!(events_of(&gw.db, "TEST-W", Duration::ZERO).is_empty());
+    drop(gw.proc);
+}
+
+/// The browser publisher: Debian's Chromium (`CHROMIUM`, default `chromium`), headless, its
+/// fake camera fed from a y4m clip, opening the gateway's `/publish` page.
+fn start_chromium(page: &str, y4m: &Path, profile: &Path, log: &Path) -> Proc {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".to_string());
+    let child = Command::new(&chromium)
+        .args([
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            "--allow-loopback-in-peer-connection",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--use-file-for-fake-video-capture={}", y4m.display()))
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(page)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("cannot run {chromium} ({e}): install Debian's chromium (tests/run-all.sh does) or set CHROMIUM")
+        });
+    Proc(child)
+}
+
+/// What the publish page said (its `trailmesh-publish:` console lines).
+fn page_said(log: &Path) -> Vec<String> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| {
+            l.split_once("trailmesh-publish: ")
+                .map(|(_, m)| m.trim_end_matches(['"', ',']).to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn headless_chromium_publishes_its_fake_camera_from_the_publish_page_and_the_crossing_becomes_an_event() {
+    let _one = one_at_a_time();
+    let gw = start_gateway();
+    let work = tempfile::tempdir().unwrap();
+    // Chromium loops the file: 2 s of grass, the horse crossing in 4 s, 4 s of grass, again.
+    let clip = make_clip(work.path(), "crossing.y4m", 2.0, 4.0, 4.0);
+    let log = work.path().join("chromium.log");
+    let page = format!("{}/publish?camera=TEST-A#token={TOKEN_A}", gw.url);
+    let t0 = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
+    let browser = start_chromium(&page, &clip, &work.path().join("profile"), &log);
+
+    let t_wait = Instant::now();
+    let live = loop {
+        let live = health(&gw.url, "TEST-A");
+        if live["connected"] == true && live["frames"].as_u64().unwrap_or(0) > 15 {
+            break live;
+        }
+        assert!(
+            t_wait.elapsed() < Duration::from_secs(30),
+            "Chromium did not publish within 30 s; the page said {:?}; health {live}",
+            page_said(&log)
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert_eq!(live["codec"], "video/H264", "{live}");
+    assert!(
+        page_said(&log).iter().any(|m| m.starts_with("published /whip/TEST-A/")),
+        "the page says {:?}",
+        page_said(&log)
+    );
+
+    let events = events_of(&gw.db, "TEST-A", Duration::from_secs(40));
+    let t1 = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
+    assert!(
+        !events.is_empty(),
+        "no event from Chromium's stream; health {}",
+        health(&gw.url, "TEST-A")
+    );
+    let e = &events[0];
+    assert_eq!(e.count, Some(1), "one horse: {e:?}");
+    assert!(
+        e.start >= secs(t0) && e.end <= secs(t1),
+        "event {}..{} outside the stream",
+        e.start,
+        e.end
+    );
+    let length = (e.end - e.start).num_milliseconds() as f64 / 1000.0;
+    assert!(
+        (2.0..=7.0).contains(&length),
+        "the crossing takes 4 s, the event {length} s"
+    );
+    let tracks = tracks_of(&gw.db, &e.id);
+    let longest = tracks.iter().max_by_key(|t| t.frames).expect("a track");
+    assert!(longest.frames >= 8, "tracked across the crossing at 5 fps: {longest:?}");
+    let heading = longest.heading_deg.expect("a heading");
+    assert!((heading - 90.0).abs() < 25.0, "walking right (90 deg), not {heading}");
+
+    // The browser goes away without a DELETE: the session ends on its own.
+    drop(browser);
+    let t_gone = Instant::now();
+    loop {
+        let live = health(&gw.url, "TEST-A");
+        if live["connected"] == false {
+            break;
+        }
+        assert!(
+            t_gone.elapsed() < Duration::from_secs(15),
+            "still connected after the browser died: {live}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
     drop(gw.proc);
 }

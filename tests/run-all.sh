@@ -137,7 +137,7 @@ export VISION_PYTHON="$PWD/$vision_venv/bin/python"
 # from PyPI (with aiohttp and Pillow; PyAV comes with it), publishing a clip over WHIP and
 # watching over WHEP. It uses the Python named by GATEWAY_PYTHON and the detector set up in the
 # vision step above, and fails (never skips) without them.
-step "camera gateway peers (aiortc 1.16.0 from PyPI; GStreamer RTSP server from Debian)"
+step "camera gateway peers (aiortc 1.16.0 from PyPI; GStreamer RTSP server and Chromium from Debian)"
 gw_venv="agents/camera-gateway/.venv"
 [ -x "$gw_venv/bin/python" ] || python3 -m venv "$gw_venv"
 "$gw_venv/bin/python" -c 'import aiortc, aiohttp, av, PIL' 2>/dev/null \
@@ -150,6 +150,13 @@ if ! "$RTSP_PYTHON" -c "import gi; gi.require_version('GstRtspServer', '1.0'); g
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good gstreamer1.0-plugins-bad >/dev/null
+fi
+# The browser publisher of tests/gateway.rs is Debian's Chromium (CHROMIUM), headless, with a
+# fake camera fed from a y4m clip, sending H.264 from the gateway's /publish page.
+export CHROMIUM="${CHROMIUM:-chromium}"
+if ! command -v "$CHROMIUM" >/dev/null 2>&1; then
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
 fi
 # --- end of camera gateway section ----------------------------------------------------------
 # --- agents: the mesh end to end (added by the agents work) -----------------------------------

@@ -20,8 +20,23 @@ pub(crate) fn router(inner: Shared) -> Router {
         .route("/whep/{camera_id}", post(whep_post))
         .route("/whep/{camera_id}/{session}", delete(whep_delete))
         .route("/cameras", get(cameras))
+        .route("/publish", get(publish_page))
         .route("/healthz", get(|| async { "ok" }))
         .with_state(inner)
+}
+
+/// A page that publishes the browser's camera over WHIP (`/publish?camera=ID#token=TOKEN`):
+/// a phone or a laptop as a camera, and the browser end of the Chromium test. Static; the
+/// token stays in the URL fragment, which browsers never send.
+async fn publish_page() -> Response {
+    let mut r = axum::response::Html(include_str!("web/publish.html")).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; media-src 'self' blob: mediastream:",
+        ),
+    );
+    r
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {

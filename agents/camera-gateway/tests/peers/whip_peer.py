@@ -2,7 +2,8 @@
 
     whip_peer.py clip OUT.ts --fixtures DIR [--still S] [--cross S] [--after S] [--fps N]
         Makes a clip: the grey horse of horses.jpg walking left to right across grass.png
-        (S seconds of empty grass, the crossing, S seconds of empty grass), H.264 in MPEG-TS.
+        (S seconds of empty grass, the crossing, S seconds of empty grass), H.264 in MPEG-TS,
+        or raw YUV4MPEG2 when OUT ends in .y4m (Chromium's fake camera).
     whip_peer.py publish URL TOKEN CLIP [--keep] [--loop] [--copy]
         Publishes CLIP over WHIP (POST offer, 201 + Location + answer), prints one JSON line
         per step ({"step": "published", "location": ..., "t": epoch s}, then "ended" and
@@ -38,19 +39,37 @@ def make_clip(out, fixtures, still, cross, after, fps):
 
     grass = Image.open(f"{fixtures}/grass.png").convert("RGB").resize((640, 480), Image.BILINEAR)
     horse = Image.open(f"{fixtures}/horses.jpg").convert("RGB").crop((420, 208, 600, 351))
+    n_still, n_cross, n_after = int(still * fps), int(cross * fps), int(after * fps)
+    total = n_still + n_cross + n_after
+
+    def frames():
+        for i in range(total):
+            frame = grass.copy()
+            if n_still <= i < n_still + n_cross:
+                k = i - n_still
+                x = 20 + k * 400 // max(n_cross - 1, 1)
+                frame.paste(horse, (x, 200))
+            yield av.VideoFrame.from_image(frame)
+
+    if out.endswith(".y4m"):
+        # Raw YUV 4:2:0 for Chromium's fake camera (--use-file-for-fake-video-capture).
+        with open(out, "wb") as f:
+            f.write(f"YUV4MPEG2 W640 H480 F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+            for vf in frames():
+                yuv = vf.reformat(format="yuv420p")
+                f.write(b"FRAME\n")
+                for plane, (w, h) in zip(yuv.planes, [(640, 480), (320, 240), (320, 240)]):
+                    data = bytes(plane)
+                    for row in range(h):
+                        f.write(data[row * plane.line_size : row * plane.line_size + w])
+        say(step="clip", frames=total, fps=fps)
+        return
     container = av.open(out, mode="w", format="mpegts")
     stream = container.add_stream("libx264", rate=fps)
     stream.width, stream.height, stream.pix_fmt = 640, 480, "yuv420p"
     stream.options = {"profile": "baseline", "g": str(fps), "bf": "0", "preset": "veryfast"}
-    n_still, n_cross, n_after = int(still * fps), int(cross * fps), int(after * fps)
-    total = n_still + n_cross + n_after
-    for i in range(total):
-        frame = grass.copy()
-        if n_still <= i < n_still + n_cross:
-            k = i - n_still
-            x = 20 + k * 400 // max(n_cross - 1, 1)
-            frame.paste(horse, (x, 200))
-        for packet in stream.encode(av.VideoFrame.from_image(frame)):
+    for vf in frames():
+        for packet in stream.encode(vf):
             container.mux(packet)
     for packet in stream.encode():
         container.mux(packet)
