@@ -9,7 +9,8 @@
 //! - the orchestrator (`agents/orchestrator`) reaches skills only over A2A: it links no skill
 //!   library (`skills/*` but `skills/core`), no MCP server and no skill agent;
 //! - only the camera gateway (`agents/camera-gateway`, and the binary that runs it) links
-//!   WebRTC (`webrtc`, `rtc`), the RTSP client (`retina`) and the H.264 decoder (`openh264`).
+//!   WebRTC (`webrtc`, `rtc`), the RTSP client (`retina`) and the H.264 decoders (`openh264`,
+//!   `ffmpeg-next`).
 
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -32,7 +33,7 @@ const TRANSPORTS: &[&str] = &[
 const ORCHESTRATOR: &str = "trailmesh-orchestrator";
 
 /// Heavy media crates: only the camera gateway (and the root binary through it) may link them.
-const MEDIA: &[&str] = &["webrtc", "rtc", "retina", "openh264"];
+const MEDIA: &[&str] = &["webrtc", "rtc", "retina", "openh264", "ffmpeg-next"];
 
 /// The package that owns WebRTC and video decoding.
 const GATEWAY: &str = "trailmesh-camera-gateway";
@@ -69,7 +70,8 @@ fn load() -> Graph {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let out = Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--locked"])
+        // Every feature on, so optional crates (ffmpeg-next) are in the graph too.
+        .args(["metadata", "--format-version", "1", "--locked", "--all-features"])
         .current_dir(&root)
         .output()
         .expect("run cargo metadata");

@@ -194,6 +194,11 @@ token_sha256 = "{token_b_sha}"
 }
 
 fn make_clip(dir: &Path, name: &str, still: f64, cross: f64, after: f64) -> PathBuf {
+    make_clip_as(dir, name, still, cross, after, "baseline")
+}
+
+/// A clip in an H.264 `profile` (`baseline`; `main` or `high` with B-frames).
+fn make_clip_as(dir: &Path, name: &str, still: f64, cross: f64, after: f64, profile: &str) -> PathBuf {
     let out = dir.join(name);
     let status = Command::new(python())
         .arg(peer_script())
@@ -210,6 +215,8 @@ fn make_clip(dir: &Path, name: &str, still: f64, cross: f64, after: f64) -> Path
             &cross.to_string(),
             "--after",
             &after.to_string(),
+            "--profile",
+            profile,
         ])
         .stdout(Stdio::null())
         .status()
@@ -621,6 +628,7 @@ rtsp_transport = "tcp"
         (Some(640), Some(480)),
         "{live}"
     );
+    assert_eq!(live["decoder"], "openh264", "constrained baseline: {live}");
     let refused = health(&gw.url, "TEST-W");
     assert_eq!(refused["connected"], false, "a wrong password plays nothing: {refused}");
     assert_eq!(refused["frames"], 0, "{refused}");
@@ -779,5 +787,48 @@ fn headless_chromium_publishes_its_fake_camera_from_the_publish_page_and_the_cro
         );
         std::thread::sleep(Duration::from_millis(500));
     }
+    drop(gw.proc);
+}
+
+/// Built with `--features ffmpeg`, as tests/run-all.sh does.
+#[cfg(feature = "ffmpeg")]
+#[test]
+fn an_ip_camera_sending_high_profile_with_b_frames_is_decoded_by_ffmpeg_into_the_same_event() {
+    let _one = one_at_a_time();
+    let work = tempfile::tempdir().unwrap();
+    // High profile, two B-frames between references: frames arrive out of display order.
+    let clip = make_clip_as(work.path(), "high.ts", 2.0, 4.0, 4.0, "high");
+    let server = RtspServer::start(&clip, "ranger", "s3cret");
+    let extra = format!(
+        "\n[[gateway.cameras]]\nid = \"TEST-H\"\nrtsp_url = \"{}\"\n",
+        server.url_with("ranger", "s3cret")
+    );
+    let gw = start_gateway_with(10.0, &extra);
+    let t0 = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
+    let events = events_of(&gw.db, "TEST-H", Duration::from_secs(25));
+    let t1 = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
+    let live = health(&gw.url, "TEST-H");
+    assert_eq!(live["decoder"], "ffmpeg", "{live}");
+    assert_eq!(live["decodeErrors"].as_u64().unwrap_or(0), 0, "{live}");
+    assert!(!events.is_empty(), "the crossing became an event: {live}");
+    let e = &events[0];
+    assert_eq!(e.count, Some(1), "one horse: {e:?}");
+    assert!(
+        e.start >= secs(t0 - 1.0) && e.end <= secs(t1),
+        "event {}..{} outside the stream",
+        e.start,
+        e.end
+    );
+    let length = (e.end - e.start).num_milliseconds() as f64 / 1000.0;
+    assert!(
+        (2.0..=6.5).contains(&length),
+        "the crossing takes 4 s, the event {length} s"
+    );
+    let tracks = tracks_of(&gw.db, &e.id);
+    let longest = tracks.iter().max_by_key(|t| t.frames).expect("a track");
+    assert!(longest.frames >= 8, "tracked across the crossing at 5 fps: {longest:?}");
+    let heading = longest.heading_deg.expect("a heading");
+    // Pictures in display order: a track from decode-order frames would zigzag.
+    assert!((heading - 90.0).abs() < 25.0, "walking right (90 deg), not {heading}");
     drop(gw.proc);
 }

@@ -52,6 +52,14 @@ if ! command -v nasm >/dev/null 2>&1; then
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nasm >/dev/null
 fi
+# Its second decoder, FFmpeg's (H.264 Main/High with B-frames from IP cameras; the `ffmpeg`
+# feature, which every cargo command below turns on), links the system libavcodec and
+# libswscale (Debian), whose Rust bindings are generated with libclang.
+if ! pkg-config --exists libavcodec libavformat libswscale libavutil 2>/dev/null || ! ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1; then
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    pkg-config libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libclang-dev >/dev/null
+fi
 
 step "PostgreSQL"
 ensure_postgres
@@ -61,10 +69,10 @@ step "format (cargo fmt --check)"
 cargo fmt --all -- --check
 
 step "lints (cargo clippy -D warnings)"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --locked --features trailmesh/ffmpeg -- -D warnings
 
 step "doc tests"
-cargo test --workspace --doc --locked
+cargo test --workspace --doc --locked --features trailmesh/ffmpeg
 
 # --- a2a-protocol: A2A peers and the decoder fuzz run (added by the a2a-protocol work) ---------
 # The interop tests (a2a-protocol/tests/peers.rs) need the official SDKs: the Python a2a-sdk
@@ -109,7 +117,7 @@ mcp_venv="mcp-servers/interop/.venv"
 export MCP_PYTHON="$PWD/$mcp_venv/bin/python"
 (cd mcp-servers/interop/tests/js && npm ci --no-audit --no-fund --loglevel=error)
 export MCP_JS_DIR="$PWD/mcp-servers/interop/tests/js"
-cargo build --locked -p trailmesh -p trailmesh-mcp-fixture --bins
+cargo build --locked -p trailmesh -p trailmesh-mcp-fixture --bins --features trailmesh/ffmpeg
 mcp_target="${CARGO_TARGET_DIR:-$PWD/target}"
 export TRAILMESH_BIN="$mcp_target/debug/trailmesh" MCP_FIXTURE_BIN="$mcp_target/debug/trailmesh-mcp-fixture"
 # --- end of mcp-servers section -------------------------------------------------------------
@@ -179,9 +187,9 @@ export TRAILMESH_LLM_PYTHON="$PWD/$llm_venv/bin/python"
 
 step "tests (SQLite and PostgreSQL; includes the dependency-direction check)"
 if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --workspace --locked --no-fail-fast
+  cargo nextest run --workspace --locked --no-fail-fast --features trailmesh/ffmpeg
 else
-  cargo test --workspace --locked --no-fail-fast
+  cargo test --workspace --locked --no-fail-fast --features trailmesh/ffmpeg
 fi
 
 step "done"

@@ -112,36 +112,153 @@ impl FrameGate {
 
 /// The largest step between two frames' RTP timestamps taken at face value (5 s at 90 kHz).
 const MAX_STEP: i64 = 5 * 90_000;
+/// The largest step back taken as frame reordering (B-frames arrive before the frames they
+/// are shown after), not as a jump of the sender's clock (1 s at 90 kHz).
+const MAX_REORDER: i64 = 90_000;
+
+/// The H.264 profile of an access unit's SPS (`profile_idc`), if it carries one.
+pub fn h264_profile(data: &[u8]) -> Option<u8> {
+    let mut i = 0usize;
+    while i + 4 < data.len() {
+        if data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1 {
+            if data[i + 3] & 0x1f == 7 {
+                return Some(data[i + 4]);
+            }
+            i += 3;
+        } else {
+            i += 1;
+        }
+    }
+    None
+}
+
+/// The decoder a stream gets, chosen at its first keyframe: openh264 for (constrained)
+/// baseline, what browsers and WebRTC stacks send; FFmpeg for Main, High and the rest, whose
+/// B-frames openh264 cannot decode.
+enum VideoDecoder {
+    OpenH264(Box<openh264::decoder::Decoder>),
+    #[cfg(feature = "ffmpeg")]
+    Ffmpeg(Box<crate::ffdecode::FfDecoder>),
+}
+
+impl VideoDecoder {
+    fn for_keyframe(data: &[u8]) -> Result<VideoDecoder, String> {
+        let openh264 = || {
+            openh264::decoder::Decoder::new()
+                .map(|d| VideoDecoder::OpenH264(Box::new(d)))
+                .map_err(|e| format!("cannot start the H.264 decoder: {e}"))
+        };
+        match h264_profile(data) {
+            None | Some(66) => openh264(),
+            #[cfg(feature = "ffmpeg")]
+            Some(_) => crate::ffdecode::FfDecoder::h264().map(|d| VideoDecoder::Ffmpeg(Box::new(d))),
+            #[cfg(not(feature = "ffmpeg"))]
+            Some(profile) => {
+                tracing::warn!(
+                    "this stream is H.264 profile {profile} (Main/High may carry B-frames, which openh264 \
+                     cannot decode): trying openh264; build with `--features ffmpeg` for FFmpeg's decoder"
+                );
+                openh264()
+            }
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            VideoDecoder::OpenH264(_) => "openh264",
+            #[cfg(feature = "ffmpeg")]
+            VideoDecoder::Ffmpeg(_) => "ffmpeg",
+        }
+    }
+}
+
+/// Hands decoded pictures to the detector, one every `1/sample_fps` seconds of stream time.
+struct Sampler {
+    period: f64,
+    next_sample: f64,
+    frame_no: i64,
+    t0: DateTime<Utc>,
+    rgb: Vec<u8>,
+    samples: Option<SyncSender<Sample>>,
+    counters: Arc<Counters>,
+}
+
+impl Sampler {
+    /// One decoded picture shown at `pts` (90 kHz since the stream's start); `convert`
+    /// writes its RGB. False when the detector is gone.
+    fn picture(&mut self, pts: i64, w: u32, h: u32, convert: &mut dyn FnMut(&mut Vec<u8>) -> bool) -> bool {
+        self.counters.decoded.fetch_add(1, Ordering::Relaxed);
+        let seconds = pts as f64 / 90_000.0;
+        let this = self.frame_no;
+        self.frame_no += 1;
+        let Some(tx) = &self.samples else { return true };
+        if seconds + 1e-6 < self.next_sample {
+            return true;
+        }
+        self.next_sample = if seconds - self.next_sample > self.period {
+            seconds + self.period
+        } else {
+            self.next_sample + self.period
+        };
+        *self.counters.size.lock().expect("size lock") = Some((w, h));
+        self.rgb.resize(w as usize * h as usize * 3, 0);
+        if !convert(&mut self.rgb) {
+            return true;
+        }
+        let Some(image) = RgbImage::from_raw(w, h, self.rgb.clone()) else {
+            return true;
+        };
+        let sample = Sample {
+            time: self.t0 + chrono::Duration::microseconds((seconds * 1e6) as i64),
+            frame: this,
+            image,
+        };
+        match tx.try_send(sample) {
+            Ok(()) => {
+                self.counters.sampled.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            Err(TrySendError::Full(_)) => {
+                self.counters.samples_skipped.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            Err(TrySendError::Disconnected(_)) => false,
+        }
+    }
+}
 
 /// Decodes frames until the queue closes; sends one frame every `1/sample_fps` seconds of
-/// stream time to `samples` (skipping when the detector is behind).
+/// stream time to `samples` (skipping when the detector is behind). While the scene is still
+/// it decodes one keyframe per `still_every` and nothing else.
 pub fn decode_loop(
     rx: Receiver<EncodedFrame>,
     sample_fps: f64,
     samples: Option<SyncSender<Sample>>,
     counters: Arc<Counters>,
     want_keyframe: Arc<tokio::sync::Notify>,
+    still_every: std::time::Duration,
 ) {
-    let mut decoder = match openh264::decoder::Decoder::new() {
-        Ok(d) => d,
-        Err(e) => {
-            tracing::error!("cannot start the H.264 decoder: {e}");
-            return;
-        }
-    };
-    let period = 1.0 / sample_fps.max(0.01);
+    let mut decoder: Option<VideoDecoder> = None;
+    let mut last_still_decode: Option<std::time::Instant> = None;
     let mut origin: Option<(DateTime<Utc>, u32)> = None;
     let mut unwrapped: i64 = 0;
     let mut last_ts: Option<u32> = None;
-    let mut next_sample = 0.0f64;
-    let mut frame_no: i64 = 0;
-    let mut rgb: Vec<u8> = Vec::new();
+    let mut sampler = Sampler {
+        period: 1.0 / sample_fps.max(0.01),
+        next_sample: 0.0,
+        frame_no: 0,
+        t0: Utc::now(),
+        rgb: Vec::new(),
+        samples,
+        counters: counters.clone(),
+    };
     let (mut need_keyframe, mut asked) = (false, false);
     for f in rx {
         let (t0, _) = *origin.get_or_insert((Utc::now(), f.rtp_ts));
+        sampler.t0 = t0;
         if let Some(prev) = last_ts {
             let step = i64::from(f.rtp_ts.wrapping_sub(prev) as i32);
-            if (0..=MAX_STEP).contains(&step) {
+            if (-MAX_REORDER..=MAX_STEP).contains(&step) {
                 unwrapped += step;
             } else {
                 // The sender's clock jumped (a looping file, a restarted encoder): go on from
@@ -163,53 +280,70 @@ pub fn decode_loop(
             need_keyframe = true;
             continue;
         }
+        // Still, one keyframe per `still_every` is enough (cameras and encoders may send one
+        // every second): the rest are skipped like the P-frames.
+        if f.keyframe && still && last_still_decode.is_some_and(|t| t.elapsed() < still_every) {
+            need_keyframe = true;
+            continue;
+        }
         if f.keyframe {
             need_keyframe = false;
             asked = false;
+            last_still_decode = still.then(std::time::Instant::now);
         }
-        let yuv = match decoder.decode(&f.data) {
-            Ok(Some(yuv)) => yuv,
-            Ok(None) => continue,
-            Err(e) => {
-                counters.decode_errors.fetch_add(1, Ordering::Relaxed);
-                tracing::debug!("H.264 decode error: {e}");
+        if decoder.is_none() {
+            if !f.keyframe {
                 continue;
             }
-        };
-        counters.decoded.fetch_add(1, Ordering::Relaxed);
-        let seconds = unwrapped as f64 / 90_000.0;
-        let this = frame_no;
-        frame_no += 1;
-        let Some(tx) = &samples else { continue };
-        if seconds + 1e-6 < next_sample {
-            continue;
+            match VideoDecoder::for_keyframe(&f.data) {
+                Ok(d) => {
+                    tracing::debug!("decoding with {}", d.name());
+                    *counters.decoder.lock().expect("decoder lock") = Some(d.name());
+                    decoder = Some(d);
+                }
+                Err(e) => {
+                    tracing::error!("{e}");
+                    return;
+                }
+            }
         }
-        next_sample = if seconds - next_sample > period {
-            seconds + period
-        } else {
-            next_sample + period
-        };
-        use openh264::formats::YUVSource;
-        let (w, h) = yuv.dimensions();
-        *counters.size.lock().expect("size lock") = Some((w as u32, h as u32));
-        rgb.resize(w * h * 3, 0);
-        yuv.write_rgb8(&mut rgb);
-        let Some(image) = RgbImage::from_raw(w as u32, h as u32, rgb.clone()) else {
-            continue;
-        };
-        let sample = Sample {
-            time: t0 + chrono::Duration::microseconds((seconds * 1e6) as i64),
-            frame: this,
-            image,
-        };
-        match tx.try_send(sample) {
-            Ok(()) => {
-                counters.sampled.fetch_add(1, Ordering::Relaxed);
+        let Some(dec) = decoder.as_mut() else { continue };
+        let mut go_on = true;
+        match dec {
+            VideoDecoder::OpenH264(d) => match d.decode(&f.data) {
+                Ok(Some(yuv)) => {
+                    use openh264::formats::YUVSource;
+                    let (w, h) = yuv.dimensions();
+                    go_on = sampler.picture(unwrapped, w as u32, h as u32, &mut |out| {
+                        yuv.write_rgb8(out);
+                        true
+                    });
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    counters.decode_errors.fetch_add(1, Ordering::Relaxed);
+                    tracing::debug!("H.264 decode error: {e}");
+                }
+            },
+            #[cfg(feature = "ffmpeg")]
+            VideoDecoder::Ffmpeg(d) => {
+                if let Err(e) = d.send(&f.data, unwrapped) {
+                    counters.decode_errors.fetch_add(1, Ordering::Relaxed);
+                    tracing::debug!("{e}");
+                }
+                while let Some((pts, w, h)) = d.receive() {
+                    go_on &= sampler.picture(pts, w, h, &mut |out| match d.rgb(out) {
+                        Ok(()) => true,
+                        Err(e) => {
+                            tracing::debug!("{e}");
+                            false
+                        }
+                    });
+                }
             }
-            Err(TrySendError::Full(_)) => {
-                counters.samples_skipped.fetch_add(1, Ordering::Relaxed);
-            }
-            Err(TrySendError::Disconnected(_)) => return,
+        }
+        if !go_on {
+            return;
         }
     }
 }
@@ -224,6 +358,15 @@ mod tests {
             rtp_ts: 0,
             keyframe,
         }
+    }
+
+    #[test]
+    fn the_sps_tells_the_profile() {
+        let high = [0, 0, 0, 1, 0x67, 100, 0, 40, 0, 0, 1, 0x68, 3, 0, 0, 1, 0x65, 9];
+        assert_eq!(h264_profile(&high), Some(100));
+        let baseline = [0, 0, 1, 0x67, 66, 0xc0, 30];
+        assert_eq!(h264_profile(&baseline), Some(66));
+        assert_eq!(h264_profile(&[0, 0, 0, 1, 0x65, 1, 2]), None);
     }
 
     #[test]

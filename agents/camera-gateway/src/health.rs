@@ -38,6 +38,8 @@ pub struct Counters {
     pub size: Mutex<Option<(u32, u32)>>,
     /// The codec the publisher negotiated.
     pub codec: Mutex<Option<String>>,
+    /// The decoder decoding it (`openh264`, or `ffmpeg` for H.264 beyond baseline).
+    pub decoder: Mutex<Option<&'static str>>,
     /// Rate window: (when, frames, bytes) at the start of the current window.
     window: Mutex<(Instant, u64, u64, f64, f64)>,
 }
@@ -60,6 +62,7 @@ impl Default for Counters {
             last_event_ms: AtomicI64::new(0),
             size: Mutex::new(None),
             codec: Mutex::new(None),
+            decoder: Mutex::new(None),
             window: Mutex::new((Instant::now(), 0, 0, 0.0, 0.0)),
         }
     }
@@ -100,6 +103,8 @@ pub struct CameraHealth {
     pub frames_dropped: u64,
     /// Frames decoded.
     pub decoded: u64,
+    /// Frames the decoder refused (corrupt or missing references).
+    pub decode_errors: u64,
     /// Only keyframes are being decoded (the scene is still).
     pub keyframes_only: bool,
     /// Frames sent to the detector.
@@ -108,6 +113,9 @@ pub struct CameraHealth {
     pub samples_skipped: u64,
     /// Events written.
     pub events: u64,
+    /// The decoder in use (`openh264` for constrained baseline, `ffmpeg` for Main/High
+    /// profiles, B-frames included); none before the first keyframe.
+    pub decoder: Option<&'static str>,
 }
 
 fn rfc3339(ms: i64) -> Option<String> {
@@ -148,10 +156,12 @@ impl Counters {
             frames,
             frames_dropped: self.frames_dropped.load(Ordering::Relaxed),
             decoded: self.decoded.load(Ordering::Relaxed),
+            decode_errors: self.decode_errors.load(Ordering::Relaxed),
             keyframes_only: connected && self.still.load(Ordering::Relaxed),
             sampled: self.sampled.load(Ordering::Relaxed),
             samples_skipped: self.samples_skipped.load(Ordering::Relaxed),
             events: self.events.load(Ordering::Relaxed),
+            decoder: *self.decoder.lock().expect("decoder lock"),
         }
     }
 }

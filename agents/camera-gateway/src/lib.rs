@@ -19,6 +19,8 @@
 
 pub mod config;
 pub mod decode;
+#[cfg(feature = "ffmpeg")]
+mod ffdecode;
 pub mod health;
 mod http;
 pub mod live;

@@ -420,9 +420,19 @@ impl Workers {
         threads.extend(spawned.map_err(|e| tracing::error!("camera {camera}: no detector thread: {e}")));
         let fps = pipeline.vision.video_fps;
         let decode_counters = counters.clone();
+        let still_every = opts.keyframe_interval;
         let spawned = std::thread::Builder::new()
             .name(format!("decode-{camera}"))
-            .spawn(move || decode_loop(frame_rx, fps, Some(sample_tx), decode_counters, want_keyframe));
+            .spawn(move || {
+                decode_loop(
+                    frame_rx,
+                    fps,
+                    Some(sample_tx),
+                    decode_counters,
+                    want_keyframe,
+                    still_every,
+                )
+            });
         threads.extend(spawned.map_err(|e| tracing::error!("camera {camera}: no decoder thread: {e}")));
         Workers {
             gate: Some(FrameGate::new(frame_tx)),

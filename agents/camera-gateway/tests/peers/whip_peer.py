@@ -1,8 +1,9 @@
 """Edge-camera stand-ins for the camera-gateway tests, on aiortc (an independent WebRTC stack).
 
-    whip_peer.py clip OUT.ts --fixtures DIR [--still S] [--cross S] [--after S] [--fps N]
+    whip_peer.py clip OUT.ts --fixtures DIR [--still S] [--cross S] [--after S] [--fps N] [--profile P]
         Makes a clip: the grey horse of horses.jpg walking left to right across grass.png
-        (S seconds of empty grass, the crossing, S seconds of empty grass), H.264 in MPEG-TS,
+        (S seconds of empty grass, the crossing, S seconds of empty grass), H.264 in MPEG-TS
+        (--profile baseline, or main/high with B-frames),
         or raw YUV4MPEG2 when OUT ends in .y4m (Chromium's fake camera).
     whip_peer.py publish URL TOKEN CLIP [--keep] [--loop] [--copy]
         Publishes CLIP over WHIP (POST offer, 201 + Location + answer), prints one JSON line
@@ -33,7 +34,7 @@ def say(**fields):
     print(json.dumps(fields), flush=True)
 
 
-def make_clip(out, fixtures, still, cross, after, fps):
+def make_clip(out, fixtures, still, cross, after, fps, profile="baseline"):
     import av
     from PIL import Image
 
@@ -67,7 +68,10 @@ def make_clip(out, fixtures, still, cross, after, fps):
     container = av.open(out, mode="w", format="mpegts")
     stream = container.add_stream("libx264", rate=fps)
     stream.width, stream.height, stream.pix_fmt = 640, 480, "yuv420p"
-    stream.options = {"profile": "baseline", "g": str(fps), "bf": "0", "preset": "veryfast"}
+    # baseline: what WebRTC stacks send; high: what IP cameras send, with B-frames (2 between
+    # references, so frames arrive out of presentation order).
+    bframes = "0" if profile == "baseline" else "2"
+    stream.options = {"profile": profile, "g": str(fps), "bf": bframes, "preset": "veryfast"}
     for vf in frames():
         for packet in stream.encode(vf):
             container.mux(packet)
@@ -176,6 +180,8 @@ def main():
     c.add_argument("--cross", type=float, default=4.0)
     c.add_argument("--after", type=float, default=3.0)
     c.add_argument("--fps", type=int, default=15)
+    c.add_argument("--profile", choices=["baseline", "main", "high"], default="baseline",
+                   help="H.264 profile; main and high get B-frames")
     p = sub.add_parser("publish")
     p.add_argument("url")
     p.add_argument("token")
@@ -189,7 +195,7 @@ def main():
     v.add_argument("seconds", type=float)
     a = ap.parse_args()
     if a.cmd == "clip":
-        make_clip(a.out, a.fixtures, a.still, a.cross, a.after, a.fps)
+        make_clip(a.out, a.fixtures, a.still, a.cross, a.after, a.fps, a.profile)
     elif a.cmd == "publish":
         asyncio.run(publish(a.url, a.token, a.clip, a.keep, a.loop, a.copy, a.fps))
     else:
