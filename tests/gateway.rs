@@ -233,9 +233,15 @@ struct Publisher {
 
 impl Publisher {
     fn start(url: &str, token: &str, clip: &Path, keep: bool) -> Publisher {
+        Self::start_with(url, token, clip, keep, &[])
+    }
+
+    /// A publisher with more `whip_peer.py publish` flags (`--codec vp8`).
+    fn start_with(url: &str, token: &str, clip: &Path, keep: bool, flags: &[&str]) -> Publisher {
         let mut cmd = Command::new(python());
         cmd.arg(peer_script())
-            .args(["publish", url, token, clip.to_str().unwrap()]);
+            .args(["publish", url, token, clip.to_str().unwrap()])
+            .args(flags);
         if keep {
             cmd.arg("--keep");
         }
@@ -261,11 +267,18 @@ impl Publisher {
 }
 
 fn view(url: &str, seconds: f64) -> std::thread::JoinHandle<Value> {
+    view_with(url, seconds, &[])
+}
+
+/// A WHEP viewer with more `whip_peer.py view` flags (`--codec vp8`).
+fn view_with(url: &str, seconds: f64, flags: &[&str]) -> std::thread::JoinHandle<Value> {
     let url = url.to_string();
+    let flags: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
     std::thread::spawn(move || {
         let out = Command::new(python())
             .arg(peer_script())
             .args(["view", &url, &seconds.to_string()])
+            .args(&flags)
             .output()
             .unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
@@ -829,6 +842,55 @@ fn an_ip_camera_sending_high_profile_with_b_frames_is_decoded_by_ffmpeg_into_the
     assert!(longest.frames >= 8, "tracked across the crossing at 5 fps: {longest:?}");
     let heading = longest.heading_deg.expect("a heading");
     // Pictures in display order: a track from decode-order frames would zigzag.
+    assert!((heading - 90.0).abs() < 25.0, "walking right (90 deg), not {heading}");
+    drop(gw.proc);
+}
+
+/// Built with `--features ffmpeg`, as tests/run-all.sh does.
+#[cfg(feature = "ffmpeg")]
+#[test]
+fn a_vp8_publisher_is_decoded_by_ffmpeg_into_an_event_and_relayed_to_a_vp8_viewer() {
+    let _one = one_at_a_time();
+    let gw = start_gateway();
+    let work = tempfile::tempdir().unwrap();
+    let clip = make_clip(work.path(), "vp8.ts", 2.0, 4.0, 4.0);
+    // aiortc decodes the clip and encodes VP8 itself (libvpx).
+    let mut publisher = Publisher::start_with(
+        &format!("{}/whip/TEST-A", gw.url),
+        TOKEN_A,
+        &clip,
+        false,
+        &["--codec", "vp8"],
+    );
+    let t0 = publisher.expect("published")["t"].as_f64().unwrap();
+    let viewer = view_with(&format!("{}/whep/TEST-A", gw.url), 4.0, &["--codec", "vp8"]);
+    std::thread::sleep(Duration::from_secs(3));
+    let live = health(&gw.url, "TEST-A");
+    assert_eq!(live["codec"], "video/VP8", "{live}");
+    assert_eq!(live["decoder"], "ffmpeg", "{live}");
+    assert!(live["decoded"].as_u64().unwrap() > 10, "{live}");
+    let seen = viewer.join().unwrap();
+    assert!(
+        seen["frames"].as_u64().unwrap() >= 20,
+        "the VP8 viewer got frames: {seen}"
+    );
+    assert_eq!(seen["width"].as_u64(), Some(640), "{seen}");
+    publisher.expect("ended");
+    let t_end = publisher.expect("deleted")["t"].as_f64().unwrap();
+    let events = events_of(&gw.db, "TEST-A", Duration::from_secs(20));
+    assert_eq!(events.len(), 1, "one crossing, one event: {events:#?}");
+    let e = &events[0];
+    assert_eq!(e.count, Some(1), "one horse");
+    assert!(
+        e.start >= secs(t0) && e.end <= secs(t_end + 1.0),
+        "event {}..{}",
+        e.start,
+        e.end
+    );
+    let tracks = tracks_of(&gw.db, &e.id);
+    let longest = tracks.iter().max_by_key(|t| t.frames).expect("a track");
+    assert!(longest.frames >= 8, "tracked across the crossing at 5 fps: {longest:?}");
+    let heading = longest.heading_deg.expect("a heading");
     assert!((heading - 90.0).abs() < 25.0, "walking right (90 deg), not {heading}");
     drop(gw.proc);
 }

@@ -12,15 +12,32 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 
-/// One whole encoded frame (H.264 Annex-B access unit).
+/// A video codec the gateway takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Codec {
+    /// H.264 (any profile; Main/High need the `ffmpeg` feature).
+    #[default]
+    H264,
+    /// VP8 (needs the `ffmpeg` feature).
+    Vp8,
+}
+
+/// Whether a VP8 frame is a keyframe (the frame tag's P bit is 0, RFC 6386 9.1).
+pub fn is_vp8_keyframe(data: &[u8]) -> bool {
+    data.first().is_some_and(|b| b & 1 == 0)
+}
+
+/// One whole encoded frame (an H.264 Annex-B access unit, or a VP8 frame).
 #[derive(Debug, Clone)]
 pub struct EncodedFrame {
-    /// Annex-B bytes.
+    /// The frame's bytes.
     pub data: Bytes,
     /// RTP timestamp (90 kHz).
     pub rtp_ts: u32,
-    /// Holds an IDR picture.
+    /// Holds an IDR picture (a VP8 keyframe).
     pub keyframe: bool,
+    /// The codec.
+    pub codec: Codec,
 }
 
 /// A decoded frame sampled for the detector.
@@ -142,7 +159,13 @@ enum VideoDecoder {
 }
 
 impl VideoDecoder {
-    fn for_keyframe(data: &[u8]) -> Result<VideoDecoder, String> {
+    fn for_keyframe(codec: Codec, data: &[u8]) -> Result<VideoDecoder, String> {
+        if codec == Codec::Vp8 {
+            #[cfg(feature = "ffmpeg")]
+            return crate::ffdecode::FfDecoder::vp8().map(|d| VideoDecoder::Ffmpeg(Box::new(d)));
+            #[cfg(not(feature = "ffmpeg"))]
+            return Err("VP8 needs the gateway built with `--features ffmpeg`".to_string());
+        }
         let openh264 = || {
             openh264::decoder::Decoder::new()
                 .map(|d| VideoDecoder::OpenH264(Box::new(d)))
@@ -295,7 +318,7 @@ pub fn decode_loop(
             if !f.keyframe {
                 continue;
             }
-            match VideoDecoder::for_keyframe(&f.data) {
+            match VideoDecoder::for_keyframe(f.codec, &f.data) {
                 Ok(d) => {
                     tracing::debug!("decoding with {}", d.name());
                     *counters.decoder.lock().expect("decoder lock") = Some(d.name());
@@ -357,6 +380,7 @@ mod tests {
             data: Bytes::new(),
             rtp_ts: 0,
             keyframe,
+            codec: Codec::H264,
         }
     }
 

@@ -1,5 +1,6 @@
-//! FFmpeg's H.264 decoder (libavcodec from the system, through `ffmpeg-next`), for streams
-//! openh264 cannot decode: Main and High profiles with B-frames, as IP cameras send them.
+//! FFmpeg's decoders (libavcodec from the system, through `ffmpeg-next`), for streams openh264
+//! cannot decode: H.264 Main and High profiles with B-frames, as IP cameras send them, and VP8,
+//! what browsers send by default.
 //! Pictures come out in presentation order, each with the timestamp its packet carried.
 
 use ffmpeg_next as ff;
@@ -21,12 +22,21 @@ impl std::fmt::Debug for FfDecoder {
 impl FfDecoder {
     /// An H.264 decoder.
     pub fn h264() -> Result<FfDecoder, String> {
+        Self::new(ff::codec::Id::H264, "H.264")
+    }
+
+    /// A VP8 decoder.
+    pub fn vp8() -> Result<FfDecoder, String> {
+        Self::new(ff::codec::Id::VP8, "VP8")
+    }
+
+    fn new(id: ff::codec::Id, name: &str) -> Result<FfDecoder, String> {
         ff::init().map_err(|e| format!("FFmpeg: {e}"))?;
-        let codec = ff::decoder::find(ff::codec::Id::H264).ok_or("this FFmpeg has no H.264 decoder")?;
+        let codec = ff::decoder::find(id).ok_or_else(|| format!("this FFmpeg has no {name} decoder"))?;
         let decoder = ff::codec::context::Context::new_with_codec(codec)
             .decoder()
             .video()
-            .map_err(|e| format!("FFmpeg H.264 decoder: {e}"))?;
+            .map_err(|e| format!("FFmpeg {name} decoder: {e}"))?;
         Ok(FfDecoder {
             decoder,
             picture: ff::frame::Video::empty(),
@@ -35,14 +45,14 @@ impl FfDecoder {
         })
     }
 
-    /// Sends one access unit (Annex-B) with its timestamp.
+    /// Sends one frame (an H.264 access unit in Annex-B, or a VP8 frame) with its timestamp.
     pub fn send(&mut self, data: &[u8], pts: i64) -> Result<(), String> {
         let mut packet = ff::Packet::copy(data);
         packet.set_pts(Some(pts));
         packet.set_dts(None);
         self.decoder
             .send_packet(&packet)
-            .map_err(|e| format!("H.264 decode error: {e}"))
+            .map_err(|e| format!("decode error: {e}"))
     }
 
     /// The next picture out, as (timestamp, width, height); kept until the next call.

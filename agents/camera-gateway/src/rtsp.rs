@@ -184,7 +184,12 @@ async fn stream_once(inner: &Arc<Inner>, camera: &CameraConfig, url: &str) -> Re
                 let rtp_ts = f.timestamp().timestamp() as u32;
                 let data = bytes::Bytes::from(f.into_data());
                 counters.bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
-                workers.offer(EncodedFrame { data, rtp_ts, keyframe });
+                workers.offer(EncodedFrame {
+                    data,
+                    rtp_ts,
+                    keyframe,
+                    codec: crate::decode::Codec::H264,
+                });
             }
             Ok(Some(Ok(_))) => {}
         }

@@ -1,7 +1,7 @@
 //! WebRTC sessions: a publisher (WHIP, receive-only) per camera, and viewers (WHEP,
 //! send-only) relaying the publisher's RTP packets without re-encoding.
 
-use crate::decode::{EncodedFrame, FrameGate, Offered, decode_loop, is_h264_keyframe};
+use crate::decode::{Codec, EncodedFrame, FrameGate, Offered, decode_loop, is_h264_keyframe, is_vp8_keyframe};
 use crate::health::Counters;
 use crate::live::{LiveSink, vision_loop};
 use rtc::interceptor::Registry;
@@ -9,12 +9,13 @@ use rtc::media::io::sample_builder::SampleBuilder;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::RTCConfigurationBuilder;
 use rtc::peer_connection::configuration::interceptor_registry::register_default_interceptors;
-use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_H264, MediaEngine};
+use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_H264, MIME_TYPE_VP8, MediaEngine};
 use rtc::peer_connection::configuration::setting_engine::SettingEngineBuilder;
 use rtc::peer_connection::sdp::RTCSessionDescription;
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use rtc::rtp;
 use rtc::rtp::codec::h264::H264Packet;
+use rtc::rtp::codec::vp8::Vp8Packet;
 use rtc::rtp_transceiver::rtp_sender::{
     RTCPFeedback, RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
 };
@@ -60,9 +61,12 @@ pub struct SessionOptions {
     pub still_keyframes_after_s: f64,
 }
 
-/// The H.264 codecs we accept (packetization mode 1: constrained baseline and baseline,
-/// what browsers and aiortc send).
-fn h264_codecs() -> Vec<RTCRtpCodecParameters> {
+/// Whether this build decodes VP8 (FFmpeg's decoder, the `ffmpeg` feature).
+const VP8: bool = cfg!(feature = "ffmpeg");
+
+/// The codecs we accept: H.264 with packetization mode 1 (constrained baseline and baseline,
+/// what browsers and aiortc send; Main), and VP8 when FFmpeg is built in.
+fn video_codecs() -> Vec<RTCRtpCodecParameters> {
     let feedback = vec![
         RTCPFeedback {
             typ: "goog-remb".to_owned(),
@@ -93,6 +97,16 @@ fn h264_codecs() -> Vec<RTCRtpCodecParameters> {
             },
             payload_type: pt,
         })
+        .chain(VP8.then(|| RTCRtpCodecParameters {
+            rtp_codec: RTCRtpCodec {
+                mime_type: MIME_TYPE_VP8.to_owned(),
+                clock_rate: 90000,
+                channels: 0,
+                sdp_fmtp_line: String::new(),
+                rtcp_feedback: feedback.clone(),
+            },
+            payload_type: 96,
+        }))
         .collect()
 }
 
@@ -118,18 +132,24 @@ pub fn parse_offer(sdp: &str, want: &str) -> Result<RTCSessionDescription, Offer
             "the SDP offer has no video section ({want})"
         )));
     }
-    let h264 = video.iter().any(|m| {
-        m.attributes.iter().any(|a| {
-            a.key == "rtpmap"
-                && a.value
-                    .as_deref()
-                    .is_some_and(|v| v.to_ascii_uppercase().contains("H264/90000"))
+    let offers = |codec: &str| {
+        video.iter().any(|m| {
+            m.attributes.iter().any(|a| {
+                a.key == "rtpmap"
+                    && a.value
+                        .as_deref()
+                        .is_some_and(|v| v.to_ascii_uppercase().contains(codec))
+            })
         })
-    });
-    if !h264 {
-        return Err(OfferError::BadOffer(
-            "the SDP offer's video section offers no H264 (the gateway decodes H.264 only)".into(),
-        ));
+    };
+    let usable = offers("H264/90000") || (VP8 && offers("VP8/90000"));
+    if !usable {
+        return Err(OfferError::BadOffer(if VP8 {
+            "the SDP offer's video section offers neither H264 nor VP8 (the codecs the gateway decodes)".into()
+        } else {
+            "the SDP offer's video section offers no H264 (this gateway decodes H.264 only; VP8 needs the ffmpeg feature)"
+                .into()
+        }));
     }
     Ok(desc)
 }
@@ -176,7 +196,7 @@ impl PeerConnectionEventHandler for Handler {
 async fn peer_connection(media_host: &str, handler: Handler) -> Result<Arc<dyn PeerConnection>, OfferError> {
     let internal = |e: webrtc::error::Error| OfferError::Internal(format!("WebRTC: {e}"));
     let mut media = MediaEngine::default();
-    for c in h264_codecs() {
+    for c in video_codecs() {
         media
             .register_codec(c, RtpCodecKind::Video)
             .map_err(|e| OfferError::Internal(e.to_string()))?;
@@ -475,6 +495,35 @@ impl Workers {
     }
 }
 
+/// Assembles whole frames from a track's RTP packets.
+enum Assembler {
+    H264(Box<SampleBuilder<H264Packet>>),
+    Vp8(Box<SampleBuilder<Vp8Packet>>),
+}
+
+impl Assembler {
+    fn new(kind: Option<Codec>) -> Assembler {
+        match kind {
+            Some(Codec::Vp8) => Assembler::Vp8(Box::new(SampleBuilder::new(256, Vp8Packet::default(), 90000))),
+            _ => Assembler::H264(Box::new(SampleBuilder::new(256, H264Packet::default(), 90000))),
+        }
+    }
+
+    fn push(&mut self, now: Instant, packet: rtp::Packet) {
+        match self {
+            Assembler::H264(b) => b.push(now, packet),
+            Assembler::Vp8(b) => b.push(now, packet),
+        }
+    }
+
+    fn pop(&mut self, now: Instant) -> Option<rtc::media::Sample> {
+        match self {
+            Assembler::H264(b) => b.pop(now),
+            Assembler::Vp8(b) => b.pop(now),
+        }
+    }
+}
+
 /// Reads the publisher's track until it ends: relays packets, assembles frames, feeds the
 /// decoder through the frame gate, asks for keyframes.
 async fn run_stream(publisher: Arc<Publisher>, track: Arc<dyn TrackRemote>, opts: SessionOptions, pipeline: Pipeline) {
@@ -486,14 +535,16 @@ async fn run_stream(publisher: Arc<Publisher>, track: Arc<dyn TrackRemote>, opts
         *counters.codec.lock().expect("codec lock") = Some(c.mime_type.clone());
     }
     *publisher.codec.lock().expect("codec lock") = codec.clone();
-    let is_h264 = codec
-        .as_ref()
-        .is_none_or(|c| c.mime_type.eq_ignore_ascii_case(MIME_TYPE_H264));
+    let kind = match &codec {
+        Some(c) if c.mime_type.eq_ignore_ascii_case(MIME_TYPE_VP8) => Some(Codec::Vp8),
+        Some(c) if !c.mime_type.eq_ignore_ascii_case(MIME_TYPE_H264) => None,
+        _ => Some(Codec::H264),
+    };
     counters.connected.store(true, Ordering::Relaxed);
     tracing::info!("camera {camera}: publisher {} streaming", publisher.id);
 
     let mut workers = Workers::start(&camera, &publisher.id, &opts, pipeline, publisher.want_keyframe.clone());
-    let mut builder = SampleBuilder::new(256, H264Packet::default(), 90000);
+    let mut builder = Assembler::new(kind);
     let pli = |track: Arc<dyn TrackRemote>| async move {
         let _ = track
             .write_rtcp(vec![Box::new(PictureLossIndication {
@@ -518,9 +569,7 @@ async fn run_stream(publisher: Arc<Publisher>, track: Arc<dyn TrackRemote>, opts
                     if publisher.rtp.receiver_count() > 0 {
                         let _ = publisher.rtp.send(packet.clone());
                     }
-                    if !is_h264 {
-                        continue;
-                    }
+                    let Some(kind) = kind else { continue };
                     builder.push(last_packet, packet);
                     let mut lost = false;
                     while let Some(sample) = builder.pop(Instant::now()) {
@@ -529,8 +578,11 @@ async fn run_stream(publisher: Arc<Publisher>, track: Arc<dyn TrackRemote>, opts
                         if sample.prev_dropped_packets > 0 {
                             workers.lost();
                         }
-                        let keyframe = is_h264_keyframe(&sample.data);
-                        let frame = EncodedFrame { data: sample.data, rtp_ts: sample.packet_timestamp, keyframe };
+                        let keyframe = match kind {
+                            Codec::H264 => is_h264_keyframe(&sample.data),
+                            Codec::Vp8 => is_vp8_keyframe(&sample.data),
+                        };
+                        let frame = EncodedFrame { data: sample.data, rtp_ts: sample.packet_timestamp, keyframe, codec: kind };
                         lost |= workers.offer(frame);
                     }
                     if lost && last_pli.elapsed() > Duration::from_millis(500) {
@@ -581,8 +633,10 @@ impl std::fmt::Debug for Viewer {
     }
 }
 
-/// The payload type our answer gives the first H.264 codec (the viewer's numbering).
-fn h264_payload_type(sdp: &str) -> Option<u8> {
+/// The payload type our answer gives the first codec named `codec` (`H264`, `VP8`; the
+/// viewer's numbering).
+fn payload_type(sdp: &str, codec: &str) -> Option<u8> {
+    let prefix = format!("{}/", codec.to_ascii_uppercase());
     let mut order: Vec<u8> = Vec::new();
     let mut h264: Vec<u8> = Vec::new();
     for line in sdp.lines() {
@@ -591,7 +645,7 @@ fn h264_payload_type(sdp: &str) -> Option<u8> {
         } else if let Some(r) = line.strip_prefix("a=rtpmap:") {
             let mut it = r.splitn(2, ' ');
             if let (Some(pt), Some(codec)) = (it.next(), it.next())
-                && codec.to_ascii_uppercase().starts_with("H264/")
+                && codec.to_ascii_uppercase().starts_with(&prefix)
                 && let Ok(pt) = pt.parse()
             {
                 h264.push(pt);
@@ -613,6 +667,7 @@ pub async fn start_viewer(
         .expect("codec lock")
         .clone()
         .ok_or_else(|| OfferError::Internal("the camera's stream has not started yet; retry in a moment".into()))?;
+    let vp8 = codec.mime_type.eq_ignore_ascii_case(MIME_TYPE_VP8);
     let id = uuid::Uuid::new_v4().simple().to_string();
     let ended = publisher.ended.child_token();
     let gathered = Arc::new(Notify::new());
@@ -650,8 +705,9 @@ pub async fn start_viewer(
             return Err(e);
         }
     };
-    let pt =
-        h264_payload_type(&sdp).ok_or_else(|| OfferError::BadOffer("the WHEP offer accepts no H264 video".into()))?;
+    let name = if vp8 { "VP8" } else { "H264" };
+    let pt = payload_type(&sdp, name)
+        .ok_or_else(|| OfferError::BadOffer(format!("the WHEP offer accepts no {name} video, the camera's codec")))?;
     let viewer = Arc::new(Viewer {
         id,
         pc: pc.clone(),
@@ -676,7 +732,8 @@ pub async fn start_viewer(
                     Ok(mut p) => {
                         // Start at a keyframe so the viewer can decode the first picture.
                         if waiting_for_keyframe {
-                            if !starts_keyframe(&p.payload) {
+                            let starts = if vp8 { starts_vp8_keyframe(&p.payload) } else { starts_keyframe(&p.payload) };
+                            if !starts {
                                 continue;
                             }
                             waiting_for_keyframe = false;
@@ -715,9 +772,48 @@ fn starts_keyframe(payload: &[u8]) -> bool {
     }
 }
 
+/// Whether an RTP payload (RFC 7741) starts a VP8 keyframe: the first packet of a frame
+/// (S set, partition 0) whose VP8 header has the P bit clear.
+fn starts_vp8_keyframe(payload: &[u8]) -> bool {
+    let Some(&b0) = payload.first() else { return false };
+    if b0 & 0x10 == 0 || b0 & 0x07 != 0 {
+        return false;
+    }
+    let mut i = 1;
+    if b0 & 0x80 != 0 {
+        let Some(&x) = payload.get(1) else { return false };
+        i = 2;
+        if x & 0x80 != 0 {
+            // PictureID: 7 or 15 bits (M flag).
+            let Some(&p) = payload.get(i) else { return false };
+            i += if p & 0x80 != 0 { 2 } else { 1 };
+        }
+        if x & 0x40 != 0 {
+            i += 1; // TL0PICIDX
+        }
+        if x & 0x30 != 0 {
+            i += 1; // TID / KEYIDX
+        }
+    }
+    payload.get(i).is_some_and(|h| h & 1 == 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn vp8_keyframe_starts_are_seen_behind_the_payload_descriptor() {
+        // S=1, PID 0, no extension; VP8 header P=0.
+        assert!(starts_vp8_keyframe(&[0x10, 0x00, 0x9d]));
+        // P=1: an interframe.
+        assert!(!starts_vp8_keyframe(&[0x10, 0x01]));
+        // Not the start of a partition.
+        assert!(!starts_vp8_keyframe(&[0x00, 0x00]));
+        // X with a 15-bit PictureID and TL0PICIDX, then a keyframe.
+        assert!(starts_vp8_keyframe(&[0x90, 0xc0, 0x81, 0x23, 0x05, 0x00]));
+        assert!(!starts_vp8_keyframe(&[0x90, 0xc0, 0x81, 0x23, 0x05, 0x01]));
+    }
 
     #[test]
     fn malformed_or_unusable_offers_are_refused_with_the_reason() {
@@ -731,8 +827,15 @@ mod tests {
         let vp8 = audio_only
             .replace("m=audio 9 UDP/TLS/RTP/SAVPF 111", "m=video 9 UDP/TLS/RTP/SAVPF 96")
             .replace("111 opus/48000/2", "96 VP8/90000");
-        let e = parse_offer(&vp8, "").unwrap_err().to_string();
-        assert!(e.contains("no H264"), "{e}");
+        if VP8 {
+            assert!(parse_offer(&vp8, "").is_ok(), "FFmpeg decodes VP8");
+            let vp9 = vp8.replace("VP8", "VP9");
+            let e = parse_offer(&vp9, "").unwrap_err().to_string();
+            assert!(e.contains("neither H264 nor VP8"), "{e}");
+        } else {
+            let e = parse_offer(&vp8, "").unwrap_err().to_string();
+            assert!(e.contains("no H264"), "{e}");
+        }
         let h264 = vp8.replace("VP8", "H264");
         assert!(parse_offer(&h264, "").is_ok());
     }
@@ -740,8 +843,12 @@ mod tests {
     #[test]
     fn the_answer_payload_type_is_the_first_h264_in_m_line_order() {
         let sdp = "m=video 9 UDP/TLS/RTP/SAVPF 97 98 99\r\na=rtpmap:97 VP8/90000\r\na=rtpmap:99 H264/90000\r\na=rtpmap:98 h264/90000\r\n";
-        assert_eq!(h264_payload_type(sdp), Some(98));
-        assert_eq!(h264_payload_type("m=video 9 X 97\r\na=rtpmap:97 VP8/90000\r\n"), None);
+        assert_eq!(payload_type(sdp, "H264"), Some(98));
+        assert_eq!(payload_type(sdp, "VP8"), Some(97));
+        assert_eq!(
+            payload_type("m=video 9 X 97\r\na=rtpmap:97 VP8/90000\r\n", "H264"),
+            None
+        );
     }
 
     #[test]

@@ -5,12 +5,12 @@
         (S seconds of empty grass, the crossing, S seconds of empty grass), H.264 in MPEG-TS
         (--profile baseline, or main/high with B-frames),
         or raw YUV4MPEG2 when OUT ends in .y4m (Chromium's fake camera).
-    whip_peer.py publish URL TOKEN CLIP [--keep] [--loop] [--copy]
+    whip_peer.py publish URL TOKEN CLIP [--keep] [--loop] [--copy] [--codec h264|vp8]
         Publishes CLIP over WHIP (POST offer, 201 + Location + answer), prints one JSON line
         per step ({"step": "published", "location": ..., "t": epoch s}, then "ended" and
         "deleted"); DELETEs the session when the clip ends unless --keep (then it waits to be
         killed). --loop plays the clip forever; --copy sends its packets without re-encoding.
-    whip_peer.py view URL SECONDS
+    whip_peer.py view URL SECONDS [--codec h264|vp8]
         Watches over WHEP for SECONDS and prints {"frames": n, "width": w, "height": h}.
 
 Only loopback is used: aioice's host-address lookup is replaced by 127.0.0.1.
@@ -81,8 +81,10 @@ def make_clip(out, fixtures, still, cross, after, fps, profile="baseline"):
     say(step="clip", frames=total, fps=fps)
 
 
-def h264_only(transceiver):
-    codecs = [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType.lower() == "video/h264"]
+def only(transceiver, codec="h264"):
+    """Offers one codec (h264 or vp8)."""
+    want = f"video/{codec}"
+    codecs = [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType.lower() == want]
     transceiver.setCodecPreferences(codecs)
 
 
@@ -104,14 +106,14 @@ class Paced(MediaStreamTrack):
         return packet
 
 
-async def publish(url, token, clip, keep, loop=False, copy=False, fps=15):
+async def publish(url, token, clip, keep, loop=False, copy=False, fps=15, codec="h264"):
     # copy: send the clip's own H.264 packets (no re-encoding; needs MPEG-TS, Annex-B).
     player = MediaPlayer(clip, decode=not copy, loop=loop)
     track = Paced(player.video, fps) if copy else player.video
     pc = RTCPeerConnection()
     ended = asyncio.Event()
     transceiver = pc.addTransceiver(track, direction="sendonly")
-    h264_only(transceiver)
+    only(transceiver, codec)
     player.video.on("ended", ended.set)
     await pc.setLocalDescription(await pc.createOffer())
     headers = {"Content-Type": "application/sdp", "Authorization": f"Bearer {token}"}
@@ -134,10 +136,10 @@ async def publish(url, token, clip, keep, loop=False, copy=False, fps=15):
     await pc.close()
 
 
-async def view(url, seconds):
+async def view(url, seconds, codec="h264"):
     pc = RTCPeerConnection()
     transceiver = pc.addTransceiver("video", direction="recvonly")
-    h264_only(transceiver)
+    only(transceiver, codec)
     stats = {"frames": 0, "width": None, "height": None}
 
     @pc.on("track")
@@ -190,16 +192,18 @@ def main():
     p.add_argument("--loop", action="store_true", help="play the clip forever")
     p.add_argument("--copy", action="store_true", help="send the clip's packets without re-encoding")
     p.add_argument("--fps", type=int, default=15, help="frame rate of the clip (with --copy)")
+    p.add_argument("--codec", choices=["h264", "vp8"], default="h264", help="the codec offered")
     v = sub.add_parser("view")
     v.add_argument("url")
     v.add_argument("seconds", type=float)
+    v.add_argument("--codec", choices=["h264", "vp8"], default="h264", help="the codec accepted")
     a = ap.parse_args()
     if a.cmd == "clip":
         make_clip(a.out, a.fixtures, a.still, a.cross, a.after, a.fps, a.profile)
     elif a.cmd == "publish":
-        asyncio.run(publish(a.url, a.token, a.clip, a.keep, a.loop, a.copy, a.fps))
+        asyncio.run(publish(a.url, a.token, a.clip, a.keep, a.loop, a.copy, a.fps, a.codec))
     else:
-        asyncio.run(view(a.url, a.seconds))
+        asyncio.run(view(a.url, a.seconds, a.codec))
 
 
 if __name__ == "__main__":
