@@ -631,7 +631,10 @@ rtsp_transport = "tcp"
     );
     let gw = start_gateway_with(10.0, &extra);
     let t0 = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
-    std::thread::sleep(Duration::from_secs(4));
+    std::thread::sleep(Duration::from_secs(2));
+    // A browser-side WHEP viewer of the RTSP camera: its frames packetized again, not re-encoded.
+    let viewer = view(&format!("{}/whep/TEST-R", gw.url), 4.0);
+    std::thread::sleep(Duration::from_secs(2));
     let live = health(&gw.url, "TEST-R");
     assert_eq!(live["connected"], true, "{live}");
     assert_eq!(live["codec"], "video/H264", "{live}");
@@ -642,6 +645,16 @@ rtsp_transport = "tcp"
         "{live}"
     );
     assert_eq!(live["decoder"], "openh264", "constrained baseline: {live}");
+    let seen = viewer.join().unwrap();
+    assert!(
+        seen["frames"].as_u64().unwrap() >= 20,
+        "the WHEP viewer of the RTSP camera got frames for 4 s at 15 fps: {seen}"
+    );
+    assert_eq!(
+        (seen["width"].as_u64(), seen["height"].as_u64()),
+        (Some(640), Some(480)),
+        "{seen}"
+    );
     let refused = health(&gw.url, "TEST-W");
     assert_eq!(refused["connected"], false, "a wrong password plays nothing: {refused}");
     assert_eq!(refused["frames"], 0, "{refused}");
@@ -759,6 +772,12 @@ fn headless_chromium_publishes_its_fake_camera_from_the_publish_page_and_the_cro
         "the page says {:?}",
         page_said(&log)
     );
+    let seen = view(&format!("{}/whep/TEST-A", gw.url), 4.0).join().unwrap();
+    assert!(
+        seen["frames"].as_u64().unwrap() >= 20,
+        "the WHEP viewer got Chromium's frames: {seen}"
+    );
+    assert!(seen["width"].as_u64().unwrap_or(0) >= 320, "{seen}");
 
     let events = events_of(&gw.db, "TEST-A", Duration::from_secs(40));
     let t1 = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;

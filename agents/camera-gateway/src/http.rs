@@ -252,13 +252,35 @@ async fn whep_post(
         .get(&camera_id)
         .filter(|p| !p.ended.is_cancelled())
         .cloned();
-    let Some(publisher) = publisher else {
-        return error(
-            StatusCode::NOT_FOUND,
-            format!("camera '{camera_id}' is not streaming now"),
-        );
+    let source = match publisher {
+        Some(p) => match p.relay() {
+            Some(source) => source,
+            None => {
+                return offer_error(OfferError::Internal(
+                    "the camera's stream has not started yet; retry in a moment".into(),
+                ));
+            }
+        },
+        None => {
+            let pulled = inner
+                .rtsp_relays
+                .lock()
+                .expect("relays lock")
+                .get(&camera_id)
+                .filter(|r| !r.ended.is_cancelled())
+                .cloned();
+            match pulled {
+                Some(source) => source,
+                None => {
+                    return error(
+                        StatusCode::NOT_FOUND,
+                        format!("camera '{camera_id}' is not streaming now"),
+                    );
+                }
+            }
+        }
     };
-    match start_viewer(publisher, offer, &inner.options).await {
+    match start_viewer(source, offer, &inner.options).await {
         Ok((viewer, answer)) => {
             let location = format!("/whep/{camera_id}/{}", viewer.id);
             let mut viewers = inner.viewers.lock().expect("viewers lock");

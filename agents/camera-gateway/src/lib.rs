@@ -10,7 +10,7 @@
 //! - RTSP pull: cameras with an `rtsp_url` are played by the gateway itself (reconnecting
 //!   with backoff) and go through the same decoder and detector threads.
 //! - WHEP relay (`POST /whep/{camera_id}`): viewers get the publisher's RTP packets, not
-//!   re-encoded.
+//!   re-encoded (an RTSP camera's frames are packetized again, not re-encoded either).
 //! - Health per camera (connected, fps, bitrate, last frame, last event) at `GET /cameras`
 //!   and in the database (`camera_live`), which the camera-inventory skill reports.
 //!
@@ -32,7 +32,7 @@ pub use health::CameraHealth;
 
 use anyhow::{Context, Result};
 use health::Counters;
-use session::{Publisher, SessionOptions, Viewer};
+use session::{Publisher, RelaySource, SessionOptions, Viewer};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -52,6 +52,8 @@ pub(crate) struct Inner {
     pub(crate) options: SessionOptions,
     pub(crate) counters: HashMap<String, Arc<Counters>>,
     pub(crate) publishers: Mutex<HashMap<String, Arc<Publisher>>>,
+    /// RTSP cameras playing now, for WHEP viewers.
+    pub(crate) rtsp_relays: Mutex<HashMap<String, RelaySource>>,
     pub(crate) viewers: Mutex<HashMap<String, (String, Arc<Viewer>)>>,
     pub(crate) shutdown: CancellationToken,
 }
@@ -172,6 +174,7 @@ pub async fn serve(store: Store, opts: GatewayOptions, shutdown: CancellationTok
         store: store.clone(),
         thumbnails: opts.thumbnails.clone(),
         publishers: Mutex::new(HashMap::new()),
+        rtsp_relays: Mutex::new(HashMap::new()),
         viewers: Mutex::new(HashMap::new()),
         shutdown: shutdown.clone(),
     });

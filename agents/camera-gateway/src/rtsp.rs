@@ -8,11 +8,15 @@ use crate::Inner;
 use crate::config::{CameraConfig, redact};
 use crate::decode::EncodedFrame;
 use crate::live::LiveSink;
-use crate::session::{Pipeline, Workers};
+use crate::session::{Pipeline, RelaySource, Workers};
 use anyhow::{Context, Result, anyhow};
 use futures::StreamExt;
 use retina::client::{Credentials, PlayOptions, Session, SessionOptions, SetupOptions, Transport};
 use retina::codec::{CodecItem, FrameFormat};
+use rtc::rtp;
+use rtc::rtp::codec::h264::H264Payloader;
+use rtc::rtp::packetizer::Payloader;
+use rtc::rtp_transceiver::rtp_sender::RTCRtpCodec;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -161,6 +165,12 @@ async fn stream_once(inner: &Arc<Inner>, camera: &CameraConfig, url: &str) -> Re
     *counters.codec.lock().expect("codec lock") = Some("video/H264".to_string());
     counters.connected.store(true, Ordering::Relaxed);
     tracing::info!("camera {}: RTSP session {session_id} playing", camera.id);
+    // WHEP viewers get the frames packetized again (RFC 6184), once the first keyframe told
+    // the profile.
+    let relay_ended = inner.shutdown.child_token();
+    let mut relay = Repacketizer::new();
+    let (rtp_tx, _) = tokio::sync::broadcast::channel::<rtp::Packet>(512);
+    let mut relayed = false;
     let idle = inner.options.idle_timeout;
     let ended = loop {
         let item = tokio::select! {
@@ -184,6 +194,24 @@ async fn stream_once(inner: &Arc<Inner>, camera: &CameraConfig, url: &str) -> Re
                 let rtp_ts = f.timestamp().timestamp() as u32;
                 let data = bytes::Bytes::from(f.into_data());
                 counters.bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
+                if keyframe && !relayed {
+                    relayed = true;
+                    inner.rtsp_relays.lock().expect("relays lock").insert(
+                        camera.id.clone(),
+                        RelaySource {
+                            camera_id: camera.id.clone(),
+                            rtp: rtp_tx.clone(),
+                            codec: h264_codec(&data),
+                            ended: relay_ended.clone(),
+                            want_keyframe: Arc::new(tokio::sync::Notify::new()),
+                        },
+                    );
+                }
+                if rtp_tx.receiver_count() > 0 {
+                    for p in relay.packets(&data, rtp_ts) {
+                        let _ = rtp_tx.send(p);
+                    }
+                }
                 workers.offer(EncodedFrame {
                     data,
                     rtp_ts,
@@ -195,15 +223,122 @@ async fn stream_once(inner: &Arc<Inner>, camera: &CameraConfig, url: &str) -> Re
         }
     };
     counters.connected.store(false, Ordering::Relaxed);
+    relay_ended.cancel();
+    if relayed {
+        inner.rtsp_relays.lock().expect("relays lock").remove(&camera.id);
+    }
     drop(frames);
     // The decoder and the detector finish; the open event is written now.
     workers.finish().await;
     ended
 }
 
+/// The codec WHEP viewers are offered: H.264 with the stream's own profile-level-id.
+fn h264_codec(keyframe: &[u8]) -> RTCRtpCodec {
+    let profile = sps(keyframe)
+        .filter(|s| s.len() >= 4)
+        .map(|s| format!("{:02x}{:02x}{:02x}", s[1], s[2], s[3]))
+        .unwrap_or_else(|| "42e01f".to_string());
+    RTCRtpCodec {
+        mime_type: rtc::peer_connection::configuration::media_engine::MIME_TYPE_H264.to_string(),
+        clock_rate: 90000,
+        channels: 0,
+        sdp_fmtp_line: format!("level-asymmetry-allowed=1;packetization-mode=1;profile-level-id={profile}"),
+        rtcp_feedback: Vec::new(),
+    }
+}
+
+/// The SPS NAL unit (header byte first) of an Annex-B access unit.
+fn sps(au: &[u8]) -> Option<&[u8]> {
+    let mut starts = Vec::new();
+    let mut i = 0;
+    while i + 3 <= au.len() {
+        if au[i] == 0 && au[i + 1] == 0 && au[i + 2] == 1 {
+            starts.push(i + 3);
+            i += 3;
+        } else {
+            i += 1;
+        }
+    }
+    starts.iter().enumerate().find_map(|(k, &s)| {
+        let end = starts.get(k + 1).map(|&n| n - 3).unwrap_or(au.len());
+        let nal = &au[s..end.max(s)];
+        let nal = nal.strip_suffix(&[0]).unwrap_or(nal);
+        (nal.first().is_some_and(|h| h & 0x1f == 7)).then_some(nal)
+    })
+}
+
+/// Packetizes whole frames into RTP (payload type and SSRC are rewritten per viewer).
+struct Repacketizer {
+    payloader: H264Payloader,
+    sequence: u16,
+}
+
+impl Repacketizer {
+    fn new() -> Repacketizer {
+        Repacketizer {
+            payloader: H264Payloader::default(),
+            sequence: 0,
+        }
+    }
+
+    fn packets(&mut self, frame: &bytes::Bytes, timestamp: u32) -> Vec<rtp::Packet> {
+        let payloads = match self.payloader.payload(1200, frame) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::debug!("cannot packetize a frame for viewers: {e}");
+                return Vec::new();
+            }
+        };
+        let last = payloads.len().saturating_sub(1);
+        payloads
+            .into_iter()
+            .enumerate()
+            .map(|(i, payload)| {
+                self.sequence = self.sequence.wrapping_add(1);
+                rtp::Packet {
+                    header: rtp::header::Header {
+                        version: 2,
+                        marker: i == last,
+                        payload_type: 96,
+                        sequence_number: self.sequence,
+                        timestamp,
+                        ..Default::default()
+                    },
+                    payload,
+                }
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_viewers_codec_carries_the_streams_profile() {
+        let au = [
+            0, 0, 0, 1, 0x67, 0x64, 0x00, 0x1f, 0xac, 0, 0, 0, 1, 0x68, 0xee, 0, 0, 1, 0x65, 0x88,
+        ];
+        assert_eq!(sps(&au).unwrap()[..4], [0x67, 0x64, 0x00, 0x1f]);
+        assert!(h264_codec(&au).sdp_fmtp_line.ends_with("profile-level-id=64001f"));
+        assert!(h264_codec(&[0, 0, 1, 0x65, 1]).sdp_fmtp_line.ends_with("42e01f"));
+        let mut r = Repacketizer::new();
+        let big: Vec<u8> = [0u8, 0, 0, 1, 0x65]
+            .into_iter()
+            .chain(std::iter::repeat_n(7u8, 5000))
+            .collect();
+        let packets = r.packets(&bytes::Bytes::from(big), 9000);
+        assert!(packets.len() >= 5, "fragmented to the MTU");
+        assert!(
+            packets
+                .iter()
+                .all(|p| p.header.timestamp == 9000 && p.payload.len() <= 1200)
+        );
+        assert_eq!(packets.iter().filter(|p| p.header.marker).count(), 1);
+        assert!(packets.last().unwrap().header.marker);
+    }
 
     #[test]
     fn credentials_come_out_of_the_url_decoded() {

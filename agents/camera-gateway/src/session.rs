@@ -276,6 +276,36 @@ impl std::fmt::Debug for Publisher {
     }
 }
 
+/// What a WHEP viewer relays: one live stream's RTP packets and codec (a WHIP publisher's
+/// packets as received, or an RTSP camera's frames packetized again).
+#[derive(Debug, Clone)]
+pub struct RelaySource {
+    /// Camera id.
+    pub camera_id: String,
+    /// The stream's RTP packets.
+    pub rtp: broadcast::Sender<rtp::Packet>,
+    /// Their codec.
+    pub codec: RTCRtpCodec,
+    /// Cancelled when the stream ends.
+    pub ended: CancellationToken,
+    /// Asks the source for a keyframe (a no-op where the source cannot be asked, RTSP).
+    pub want_keyframe: Arc<Notify>,
+}
+
+impl Publisher {
+    /// What viewers relay; none before the publisher's track (and codec) arrived.
+    pub fn relay(&self) -> Option<RelaySource> {
+        let codec = self.codec.lock().expect("codec lock").clone()?;
+        Some(RelaySource {
+            camera_id: self.camera_id.clone(),
+            rtp: self.rtp.clone(),
+            codec,
+            ended: self.ended.clone(),
+            want_keyframe: self.want_keyframe.clone(),
+        })
+    }
+}
+
 /// What a publisher's stream feeds.
 #[derive(Debug)]
 pub struct Pipeline {
@@ -655,18 +685,13 @@ fn payload_type(sdp: &str, codec: &str) -> Option<u8> {
     order.into_iter().find(|pt| h264.contains(pt))
 }
 
-/// Answers a WHEP offer with a send-only track fed from the publisher's packets.
+/// Answers a WHEP offer with a send-only track fed from a live stream's packets.
 pub async fn start_viewer(
-    publisher: Arc<Publisher>,
+    publisher: RelaySource,
     offer: RTCSessionDescription,
     opts: &SessionOptions,
 ) -> Result<(Arc<Viewer>, String), OfferError> {
-    let codec = publisher
-        .codec
-        .lock()
-        .expect("codec lock")
-        .clone()
-        .ok_or_else(|| OfferError::Internal("the camera's stream has not started yet; retry in a moment".into()))?;
+    let codec = publisher.codec.clone();
     let vp8 = codec.mime_type.eq_ignore_ascii_case(MIME_TYPE_VP8);
     let id = uuid::Uuid::new_v4().simple().to_string();
     let ended = publisher.ended.child_token();
