@@ -342,6 +342,28 @@ fn tracks_of(db: &Path, event_id: &str) -> Vec<trailmesh_core::Track> {
     })
 }
 
+/// The event's longest track is the horse walking right (90 degrees), over at least
+/// `min_frames` sampled frames.
+fn assert_walks_right(db: &Path, event_id: &str, min_frames: i64) {
+    let tracks = tracks_of(db, event_id);
+    let longest = tracks.iter().max_by_key(|t| t.frames).expect("a track");
+    assert!(
+        longest.frames >= min_frames,
+        "tracked across the crossing at 5 fps: {longest:?}"
+    );
+    let heading = longest.heading_deg.expect("a heading");
+    assert!((heading - 90.0).abs() < 25.0, "walking right (90 deg), not {heading}");
+}
+
+/// The event lasts about the 4 s crossing: 2 s to `max_s`.
+fn assert_lasts(e: &trailmesh_core::Event, max_s: f64) {
+    let length = (e.end - e.start).num_milliseconds() as f64 / 1000.0;
+    assert!(
+        (2.0..=max_s).contains(&length),
+        "the crossing takes 4 s, the event {length} s"
+    );
+}
+
 fn secs(t: f64) -> chrono::DateTime<chrono::Utc> {
     from_ms((t * 1000.0) as i64)
 }
@@ -400,17 +422,9 @@ fn a_clip_published_over_whip_becomes_one_event_with_a_track_heading_right_and_a
         secs(t0),
         secs(t_end)
     );
-    let length = (e.end - e.start).num_milliseconds() as f64 / 1000.0;
-    assert!(
-        (2.0..=6.5).contains(&length),
-        "the crossing takes 4 s, the event {length} s"
-    );
+    assert_lasts(e, 6.5);
     assert!(!e.deployment_id.is_empty(), "the event is placed in a deployment");
-    let tracks = tracks_of(&gw.db, &e.id);
-    let longest = tracks.iter().max_by_key(|t| t.frames).expect("a track");
-    assert!(longest.frames >= 8, "tracked across the crossing at 5 fps: {longest:?}");
-    let heading = longest.heading_deg.expect("a heading");
-    assert!((heading - 90.0).abs() < 25.0, "walking right (90 deg), not {heading}");
+    assert_walks_right(&gw.db, &e.id, 8);
 
     // The health the gateway recorded is what the camera-inventory skill reports.
     std::thread::sleep(Duration::from_secs(1));
@@ -672,16 +686,8 @@ rtsp_transport = "tcp"
         secs(t0),
         secs(t1)
     );
-    let length = (e.end - e.start).num_milliseconds() as f64 / 1000.0;
-    assert!(
-        (2.0..=6.5).contains(&length),
-        "the crossing takes 4 s, the event {length} s"
-    );
-    let tracks = tracks_of(&gw.db, &e.id);
-    let longest = tracks.iter().max_by_key(|t| t.frames).expect("a track");
-    assert!(longest.frames >= 8, "tracked across the crossing at 5 fps: {longest:?}");
-    let heading = longest.heading_deg.expect("a heading");
-    assert!((heading - 90.0).abs() < 25.0, "walking right (90 deg), not {heading}");
+    assert_lasts(e, 6.5);
+    assert_walks_right(&gw.db, &e.id, 8);
 
     // The clip ends, the camera's stream with it; the gateway reconnects (backoff 1 s) and
     // the next play is a second crossing, a second event.
@@ -794,16 +800,8 @@ fn headless_chromium_publishes_its_fake_camera_from_the_publish_page_and_the_cro
         e.start,
         e.end
     );
-    let length = (e.end - e.start).num_milliseconds() as f64 / 1000.0;
-    assert!(
-        (2.0..=7.0).contains(&length),
-        "the crossing takes 4 s, the event {length} s"
-    );
-    let tracks = tracks_of(&gw.db, &e.id);
-    let longest = tracks.iter().max_by_key(|t| t.frames).expect("a track");
-    assert!(longest.frames >= 8, "tracked across the crossing at 5 fps: {longest:?}");
-    let heading = longest.heading_deg.expect("a heading");
-    assert!((heading - 90.0).abs() < 25.0, "walking right (90 deg), not {heading}");
+    assert_lasts(e, 7.0);
+    assert_walks_right(&gw.db, &e.id, 8);
 
     // The browser goes away without a DELETE: the session ends on its own.
     drop(browser);
@@ -851,17 +849,9 @@ fn an_ip_camera_sending_high_profile_with_b_frames_is_decoded_by_ffmpeg_into_the
         e.start,
         e.end
     );
-    let length = (e.end - e.start).num_milliseconds() as f64 / 1000.0;
-    assert!(
-        (2.0..=6.5).contains(&length),
-        "the crossing takes 4 s, the event {length} s"
-    );
-    let tracks = tracks_of(&gw.db, &e.id);
-    let longest = tracks.iter().max_by_key(|t| t.frames).expect("a track");
-    assert!(longest.frames >= 8, "tracked across the crossing at 5 fps: {longest:?}");
-    let heading = longest.heading_deg.expect("a heading");
+    assert_lasts(e, 6.5);
     // Pictures in display order: a track from decode-order frames would zigzag.
-    assert!((heading - 90.0).abs() < 25.0, "walking right (90 deg), not {heading}");
+    assert_walks_right(&gw.db, &e.id, 8);
     drop(gw.proc);
 }
 
@@ -906,10 +896,6 @@ fn a_vp8_publisher_is_decoded_by_ffmpeg_into_an_event_and_relayed_to_a_vp8_viewe
         e.start,
         e.end
     );
-    let tracks = tracks_of(&gw.db, &e.id);
-    let longest = tracks.iter().max_by_key(|t| t.frames).expect("a track");
-    assert!(longest.frames >= 8, "tracked across the crossing at 5 fps: {longest:?}");
-    let heading = longest.heading_deg.expect("a heading");
-    assert!((heading - 90.0).abs() < 25.0, "walking right (90 deg), not {heading}");
+    assert_walks_right(&gw.db, &e.id, 8);
     drop(gw.proc);
 }

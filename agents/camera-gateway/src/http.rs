@@ -1,8 +1,7 @@
 //! The HTTP side: WHIP, WHEP, health.
 
 use crate::Inner;
-use crate::live::LiveSink;
-use crate::session::{OfferError, Pipeline, parse_offer, start_publisher, start_viewer};
+use crate::session::{OfferError, parse_offer, start_publisher, start_viewer};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -147,16 +146,7 @@ async fn whip_post(
         Ok(o) => o,
         Err(e) => return offer_error(e),
     };
-    let pipeline = Pipeline {
-        detector: inner.detector.clone(),
-        vision: inner.vision.clone(),
-        sink: LiveSink {
-            store: inner.store.clone(),
-            handle: tokio::runtime::Handle::current(),
-            thumbnails: inner.thumbnails.clone(),
-        },
-        counters: inner.counters[&camera_id].clone(),
-    };
+    let pipeline = inner.pipeline(&camera_id);
     match start_publisher(&camera_id, offer, &inner.options, pipeline, inner.shutdown.clone()).await {
         Ok((publisher, answer)) => {
             let location = format!("/whip/{camera_id}/{}", publisher.id);

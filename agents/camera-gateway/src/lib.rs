@@ -65,6 +65,21 @@ impl std::fmt::Debug for Inner {
 }
 
 impl Inner {
+    /// What one camera's stream feeds: the detector, the database, its counters. Called on
+    /// the runtime (the sink keeps its handle for the detector thread).
+    pub(crate) fn pipeline(&self, camera_id: &str) -> session::Pipeline {
+        session::Pipeline {
+            detector: self.detector.clone(),
+            vision: self.vision.clone(),
+            sink: live::LiveSink {
+                store: self.store.clone(),
+                handle: tokio::runtime::Handle::current(),
+                thumbnails: self.thumbnails.clone(),
+            },
+            counters: self.counters[camera_id].clone(),
+        }
+    }
+
     /// Health of every configured camera.
     pub(crate) fn health(&self) -> Vec<CameraHealth> {
         self.config

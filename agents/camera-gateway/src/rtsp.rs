@@ -7,8 +7,7 @@
 use crate::Inner;
 use crate::config::{CameraConfig, redact};
 use crate::decode::EncodedFrame;
-use crate::live::LiveSink;
-use crate::session::{Pipeline, RelaySource, Workers};
+use crate::session::{RelaySource, Workers};
 use anyhow::{Context, Result, anyhow};
 use futures::StreamExt;
 use retina::client::{Credentials, PlayOptions, Session, SessionOptions, SetupOptions, Transport};
@@ -149,16 +148,7 @@ async fn stream_once(inner: &Arc<Inner>, camera: &CameraConfig, url: &str) -> Re
 
     let counters = inner.counters[&camera.id].clone();
     let session_id = uuid::Uuid::new_v4().simple().to_string();
-    let pipeline = Pipeline {
-        detector: inner.detector.clone(),
-        vision: inner.vision.clone(),
-        sink: LiveSink {
-            store: inner.store.clone(),
-            handle: tokio::runtime::Handle::current(),
-            thumbnails: inner.thumbnails.clone(),
-        },
-        counters: counters.clone(),
-    };
+    let pipeline = inner.pipeline(&camera.id);
     // RTSP has no keyframe request: an IP camera sends keyframes on its own schedule.
     let no_keyframe_requests = Arc::new(tokio::sync::Notify::new());
     let mut workers = Workers::start(&camera.id, &session_id, &inner.options, pipeline, no_keyframe_requests);
