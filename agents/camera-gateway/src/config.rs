@@ -69,7 +69,8 @@ pub struct CameraConfig {
     pub token_sha256: Option<String>,
     /// Pull this camera's H.264 video from an RTSP URL (`rtsp://user:password@host:554/path`)
     /// instead of waiting for it to publish; reconnects with backoff when the stream drops.
-    /// Such a camera needs no token unless it may also publish over WHIP.
+    /// Such a camera has no token: it is pulled, it does not publish over WHIP (one stream, one
+    /// set of counters per camera).
     pub rtsp_url: Option<String>,
     /// RTP transport for `rtsp_url`: `tcp` (interleaved on the RTSP connection; default,
     /// works through NAT and firewalls) or `udp`.
@@ -144,6 +145,12 @@ impl GatewayConfig {
             {
                 return Err(format!(
                     "gateway.cameras: camera '{}': rtsp_transport must be \"tcp\" or \"udp\", not \"{t}\"",
+                    c.id
+                ));
+            }
+            if c.rtsp_url.is_some() && (c.token.is_some() || c.token_sha256.is_some()) {
+                return Err(format!(
+                    "gateway.cameras: camera '{}' has both rtsp_url and a token: a camera is either pulled over RTSP (rtsp_url) or publishes over WHIP (token), not both",
                     c.id
                 ));
             }
@@ -256,6 +263,9 @@ mod tests {
         // A pulled camera needs no token; its URL and transport are checked.
         cfg.cameras[0].rtsp_url = Some("rtsp://u:p@192.0.2.7:554/stream1".into());
         assert!(cfg.validate().is_ok());
+        cfg.cameras[0].token = Some("t".into());
+        assert!(cfg.validate().unwrap_err().contains("both rtsp_url and a token"));
+        cfg.cameras[0].token = None;
         cfg.cameras[0].rtsp_transport = Some("quic".into());
         assert!(cfg.validate().unwrap_err().contains("rtsp_transport"));
         cfg.cameras[0].rtsp_transport = Some("udp".into());
