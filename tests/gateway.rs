@@ -333,6 +333,15 @@ fn events_of(db: &Path, camera: &str, timeout: Duration) -> Vec<trailmesh_core::
     })
 }
 
+fn deployments_of(db: &Path, camera: &str) -> Vec<trailmesh_core::model::Deployment> {
+    rt().block_on(async {
+        let store = Store::open(db.to_str().unwrap()).await.unwrap();
+        let d = store.deployments(Some(camera)).await.unwrap();
+        store.close().await;
+        d
+    })
+}
+
 fn tracks_of(db: &Path, event_id: &str) -> Vec<trailmesh_core::Track> {
     rt().block_on(async {
         let store = Store::open(db.to_str().unwrap()).await.unwrap();
@@ -423,7 +432,18 @@ fn a_clip_published_over_whip_becomes_one_event_with_a_track_heading_right_and_a
         secs(t_end)
     );
     assert_lasts(e, 6.5);
-    assert!(!e.deployment_id.is_empty(), "the event is placed in a deployment");
+    // Effort is connected time: one live deployment from the WHIP request to the stream's
+    // end, holding the event.
+    let deps = deployments_of(&gw.db, "TEST-A");
+    assert_eq!(deps.len(), 1, "{deps:#?}");
+    let d = &deps[0];
+    assert_eq!(e.deployment_id, d.id);
+    assert!(d.start <= secs(t0) && d.start >= secs(t0 - 5.0), "{d:?}");
+    assert!(
+        d.end >= secs(t_end - 0.5) && d.end <= secs(t_end + 10.0),
+        "{d:?} (clip ended {t_end})"
+    );
+    assert!(d.start <= e.start && e.end <= d.end, "the event lies in its deployment");
     assert_walks_right(&gw.db, &e.id, 8);
 
     // The health the gateway recorded is what the camera-inventory skill reports.
@@ -701,6 +721,12 @@ rtsp_transport = "tcp"
     };
     assert_eq!(second.len(), 2, "reconnected and saw the horse again: {second:#?}");
     assert!(second.iter().all(|e| e.camera_id == "TEST-R" && e.count == Some(1)));
+    // A reconnection a second later continues the same live deployment, which spans both plays.
+    let deps = deployments_of(&gw.db, "TEST-R");
+    assert_eq!(deps.len(), 1, "{deps:#?}");
+    assert!(second.iter().all(|e| e.deployment_id == deps[0].id), "{second:#?}");
+    let span = (deps[0].end - deps[0].start).num_milliseconds() as f64 / 1000.0;
+    assert!(span >= 18.0, "two 10 s plays, one deployment of {span} s");
     let refused = health(&gw.url, "TEST-W");
     assert_eq!(refused["frames"], 0, "still refused: {refused}");
     assert!(events_of(&gw.db, "TEST-W", Duration::ZERO).is_empty());

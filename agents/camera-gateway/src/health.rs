@@ -40,6 +40,8 @@ pub struct Counters {
     pub codec: Mutex<Option<String>>,
     /// The decoder decoding it (`openh264`, or `ffmpeg` for H.264 beyond baseline).
     pub decoder: Mutex<Option<&'static str>>,
+    /// The live deployment the current (or last) stream extends.
+    pub deployment: Mutex<Option<String>>,
     /// Rate window: (when, frames, bytes) at the start of the current window.
     window: Mutex<(Instant, u64, u64, f64, f64)>,
 }
@@ -63,6 +65,7 @@ impl Default for Counters {
             size: Mutex::new(None),
             codec: Mutex::new(None),
             decoder: Mutex::new(None),
+            deployment: Mutex::new(None),
             window: Mutex::new((Instant::now(), 0, 0, 0.0, 0.0)),
         }
     }

@@ -146,7 +146,16 @@ async fn whip_post(
         Ok(o) => o,
         Err(e) => return offer_error(e),
     };
-    let pipeline = inner.pipeline(&camera_id);
+    let pipeline = match inner.pipeline(&camera_id).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!("camera {camera_id}: no live deployment: {e:#}");
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the gateway could not record the stream in its database; see its log",
+            );
+        }
+    };
     match start_publisher(&camera_id, offer, &inner.options, pipeline, inner.shutdown.clone()).await {
         Ok((publisher, answer)) => {
             let location = format!("/whip/{camera_id}/{}", publisher.id);

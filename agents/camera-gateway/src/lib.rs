@@ -65,19 +65,74 @@ impl std::fmt::Debug for Inner {
 }
 
 impl Inner {
-    /// What one camera's stream feeds: the detector, the database, its counters. Called on
-    /// the runtime (the sink keeps its handle for the detector thread).
-    pub(crate) fn pipeline(&self, camera_id: &str) -> session::Pipeline {
-        session::Pipeline {
+    /// What one camera's stream feeds: the detector, the database (with the camera's live
+    /// deployment), its counters. Called on the runtime (the sink keeps its handle for the
+    /// detector thread).
+    pub(crate) async fn pipeline(&self, camera_id: &str) -> Result<session::Pipeline> {
+        let counters = self.counters[camera_id].clone();
+        let deployment = self.live_deployment(camera_id).await?;
+        *counters.deployment.lock().expect("deployment lock") = Some(deployment.clone());
+        Ok(session::Pipeline {
             detector: self.detector.clone(),
             vision: self.vision.clone(),
             sink: live::LiveSink {
                 store: self.store.clone(),
                 handle: tokio::runtime::Handle::current(),
                 thumbnails: self.thumbnails.clone(),
+                deployment: Some(deployment),
             },
-            counters: self.counters[camera_id].clone(),
+            counters,
+        })
+    }
+
+    /// The deployment a live stream of this camera belongs to: the one covering now, or
+    /// ended less than a minute ago (a reconnection), extended to now; else a new one
+    /// starting now. It grows while the camera streams (the health writer extends it), so
+    /// the effort the statistics count is the time the camera was connected.
+    async fn live_deployment(&self, camera_id: &str) -> Result<String> {
+        let now = chrono::Utc::now();
+        let resume_after = now - chrono::Duration::seconds(60);
+        let existing = self.store.deployments(Some(camera_id)).await?;
+        if let Some(d) = existing
+            .iter()
+            .filter(|d| d.start <= now && d.end >= resume_after)
+            .max_by_key(|d| d.end)
+        {
+            self.store.extend_deployment(&d.id, now).await?;
+            return Ok(d.id.clone());
         }
+        let camera = self.store.camera(camera_id).await?;
+        let mut d = trailmesh_core::model::Deployment {
+            id: format!("dep-{camera_id}-live-{}", now.format("%Y%m%dT%H%M%SZ")),
+            camera_id: camera_id.to_string(),
+            location_id: Some(camera_id.to_string()),
+            location_name: camera.as_ref().map(|c| c.name.clone()),
+            latitude: camera.as_ref().and_then(|c| c.latitude),
+            longitude: camera.as_ref().and_then(|c| c.longitude),
+            start: now,
+            end: now,
+            utc_offset_min: 0,
+            feature_type: camera.as_ref().and_then(|c| c.feature_type),
+            habitat: camera.as_ref().and_then(|c| c.habitat.clone()),
+            camera_height: camera.as_ref().and_then(|c| c.height_m),
+            camera_tilt: None,
+            camera_heading: camera.as_ref().and_then(|c| c.heading_deg),
+            detection_distance: camera.as_ref().and_then(|c| c.detection_distance_m),
+            bait_use: None,
+            timestamp_issues: None,
+            setup_by: None,
+            tags: Some("live".to_string()),
+            comments: Some("live stream received by the camera gateway".to_string()),
+        };
+        d.start = trailmesh_core::model::from_ms(trailmesh_core::model::to_ms(d.start));
+        d.end = d.start;
+        let id = d.id.clone();
+        let batch = trailmesh_core::Batch {
+            deployments: vec![d],
+            ..Default::default()
+        };
+        self.store.ingest(&batch, None).await?;
+        Ok(id)
     }
 
     /// Health of every configured camera.
@@ -249,6 +304,18 @@ async fn health_writer(inner: Arc<Inner>) {
         for h in inner.health() {
             if let Err(e) = write_health(&inner.store, &h).await {
                 tracing::warn!("camera {}: could not record health: {e}", h.camera_id);
+            }
+            // A streaming camera's deployment grows with it: effort is connected time.
+            let deployment = inner.counters[&h.camera_id]
+                .deployment
+                .lock()
+                .expect("deployment lock")
+                .clone();
+            if h.connected
+                && let Some(d) = deployment
+                && let Err(e) = inner.store.extend_deployment(&d, chrono::Utc::now()).await
+            {
+                tracing::warn!("camera {}: could not extend deployment {d}: {e}", h.camera_id);
             }
         }
         if stop {

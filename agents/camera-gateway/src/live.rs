@@ -29,6 +29,9 @@ pub struct LiveSink {
     pub handle: tokio::runtime::Handle,
     /// Event thumbnails directory, if any.
     pub thumbnails: Option<PathBuf>,
+    /// The stream's live deployment (extended to now before each write, so the segment's
+    /// media fall inside it).
+    pub deployment: Option<String>,
 }
 
 /// A run with no box for this many frames is restarted, so an empty stream holds no
@@ -196,6 +199,9 @@ fn write_run(
     let n = batch.events.len();
     let last_end = batch.events.iter().map(|e| e.end).max();
     sink.handle.block_on(async {
+        if let Some(d) = &sink.deployment {
+            sink.store.extend_deployment(d, Utc::now()).await?;
+        }
         let (cameras, deployments) = place_media(
             &sink.store,
             &mut batch.media,

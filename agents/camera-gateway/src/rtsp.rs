@@ -148,7 +148,7 @@ async fn stream_once(inner: &Arc<Inner>, camera: &CameraConfig, url: &str) -> Re
 
     let counters = inner.counters[&camera.id].clone();
     let session_id = uuid::Uuid::new_v4().simple().to_string();
-    let pipeline = inner.pipeline(&camera.id);
+    let pipeline = inner.pipeline(&camera.id).await?;
     // RTSP has no keyframe request: an IP camera sends keyframes on its own schedule.
     let no_keyframe_requests = Arc::new(tokio::sync::Notify::new());
     let mut workers = Workers::start(&camera.id, &session_id, &inner.options, pipeline, no_keyframe_requests);

@@ -424,6 +424,8 @@ pub(crate) struct Workers {
     gate: Option<FrameGate>,
     counters: Arc<Counters>,
     threads: Vec<std::thread::JoinHandle<()>>,
+    /// The live deployment, extended to the stream's end when it finishes.
+    deployment: Option<(trailmesh_core::Store, String)>,
 }
 
 impl Workers {
@@ -436,11 +438,17 @@ impl Workers {
         want_keyframe: Arc<Notify>,
     ) -> Workers {
         let counters = pipeline.counters.clone();
+        let deployment = pipeline
+            .sink
+            .deployment
+            .clone()
+            .map(|d| (pipeline.sink.store.clone(), d));
         let Some(detector) = pipeline.detector.clone() else {
             return Workers {
                 gate: None,
                 counters,
                 threads: Vec::new(),
+                deployment,
             };
         };
         let (frame_tx, frame_rx) = std::sync::mpsc::sync_channel::<EncodedFrame>(opts.frame_queue);
@@ -488,6 +496,7 @@ impl Workers {
             gate: Some(FrameGate::new(frame_tx)),
             counters,
             threads,
+            deployment,
         }
     }
 
@@ -522,6 +531,11 @@ impl Workers {
             }
         })
         .await;
+        if let Some((store, d)) = self.deployment.take()
+            && let Err(e) = store.extend_deployment(&d, chrono::Utc::now()).await
+        {
+            tracing::warn!("could not extend deployment {d} to the stream's end: {e}");
+        }
     }
 }
 

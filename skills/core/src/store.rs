@@ -1066,6 +1066,21 @@ impl Store {
         })
     }
 
+    /// Moves a deployment's end later (never earlier): a live camera's deployment grows
+    /// while it streams, so its effort is the time it was connected. Returns whether the
+    /// deployment exists.
+    pub async fn extend_deployment(&self, id: &str, end: Timestamp) -> StoreResult<bool> {
+        let found = on_pool!(self, |pool, DB| {
+            sqlx::query("UPDATE deployments SET end_ms = CASE WHEN end_ms < $1 THEN $1 ELSE end_ms END WHERE id = $2")
+                .bind(to_ms(end))
+                .bind(id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(found > 0)
+    }
+
     /// Records a live camera's health (replacing what was recorded before).
     pub async fn upsert_camera_live(&self, l: &CameraLive) -> StoreResult<()> {
         on_pool!(self, |pool, DB| {

@@ -29,6 +29,7 @@ macro_rules! on_both {
 }
 
 on_both!(everything_written_reads_back_equal);
+on_both!(a_deployment_is_extended_never_shortened);
 async fn everything_written_reads_back_equal(store: &Store) {
     let b = small_study();
     let report = store.ingest(&b, None).await.unwrap();
@@ -423,4 +424,18 @@ async fn live_camera_health_is_replaced_not_appended(store: &Store) {
     assert_eq!(store.camera_live(None).await.unwrap(), vec![a.clone(), b.clone()]);
     assert_eq!(store.camera_live(Some("LIVE-B")).await.unwrap(), vec![b]);
     assert!(store.camera_live(Some("NOPE")).await.unwrap().is_empty());
+}
+
+async fn a_deployment_is_extended_never_shortened(store: &Store) {
+    let study = small_study();
+    store.ingest(&study, None).await.unwrap();
+    let d = &study.deployments[0];
+    let later = d.end + chrono::Duration::hours(5);
+    assert!(store.extend_deployment(&d.id, later).await.unwrap());
+    // An earlier end leaves it as it was.
+    assert!(store.extend_deployment(&d.id, d.start).await.unwrap());
+    let now = store.deployments(Some(&d.camera_id)).await.unwrap();
+    let got = now.iter().find(|x| x.id == d.id).unwrap();
+    assert_eq!((got.start, got.end), (d.start, later));
+    assert!(!store.extend_deployment("no-such-deployment", later).await.unwrap());
 }
