@@ -102,30 +102,12 @@ impl Inner {
             return Ok(d.id.clone());
         }
         let camera = self.store.camera(camera_id).await?;
-        let mut d = trailmesh_core::model::Deployment {
-            id: format!("dep-{camera_id}-live-{}", now.format("%Y%m%dT%H%M%SZ")),
-            camera_id: camera_id.to_string(),
-            location_id: Some(camera_id.to_string()),
-            location_name: camera.as_ref().map(|c| c.name.clone()),
-            latitude: camera.as_ref().and_then(|c| c.latitude),
-            longitude: camera.as_ref().and_then(|c| c.longitude),
-            start: now,
-            end: now,
-            utc_offset_min: 0,
-            feature_type: camera.as_ref().and_then(|c| c.feature_type),
-            habitat: camera.as_ref().and_then(|c| c.habitat.clone()),
-            camera_height: camera.as_ref().and_then(|c| c.height_m),
-            camera_tilt: None,
-            camera_heading: camera.as_ref().and_then(|c| c.heading_deg),
-            detection_distance: camera.as_ref().and_then(|c| c.detection_distance_m),
-            bait_use: None,
-            timestamp_issues: None,
-            setup_by: None,
-            tags: Some("live".to_string()),
-            comments: Some("live stream received by the camera gateway".to_string()),
-        };
-        d.start = trailmesh_core::model::from_ms(trailmesh_core::model::to_ms(d.start));
-        d.end = d.start;
+        // Whole milliseconds, as the database keeps them.
+        let start = trailmesh_core::model::from_ms(trailmesh_core::model::to_ms(now));
+        let id = format!("dep-{camera_id}-live-{}", now.format("%Y%m%dT%H%M%SZ"));
+        let mut d = trailmesh_core::import::deployment_at(camera_id, camera.as_ref(), id, start, start, 0);
+        d.tags = Some("live".to_string());
+        d.comments = Some("live stream received by the camera gateway".to_string());
         let id = d.id.clone();
         let batch = trailmesh_core::Batch {
             deployments: vec![d],

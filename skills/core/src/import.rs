@@ -183,6 +183,41 @@ pub async fn commit(
     })
 }
 
+/// A deployment of `camera_id` from `start` to `end`, its place and set-up taken from the
+/// camera record when there is one (a deployment nobody described: made by an import or by
+/// a live stream).
+pub fn deployment_at(
+    camera_id: &str,
+    camera: Option<&crate::model::Camera>,
+    id: String,
+    start: crate::model::Timestamp,
+    end: crate::model::Timestamp,
+    utc_offset_min: i32,
+) -> crate::model::Deployment {
+    crate::model::Deployment {
+        id,
+        camera_id: camera_id.to_string(),
+        location_id: Some(camera_id.to_string()),
+        location_name: camera.map(|c| c.name.clone()),
+        latitude: camera.and_then(|c| c.latitude),
+        longitude: camera.and_then(|c| c.longitude),
+        start,
+        end,
+        utc_offset_min,
+        feature_type: camera.and_then(|c| c.feature_type),
+        habitat: camera.and_then(|c| c.habitat.clone()),
+        camera_height: camera.and_then(|c| c.height_m),
+        camera_tilt: None,
+        camera_heading: camera.and_then(|c| c.heading_deg),
+        detection_distance: camera.and_then(|c| c.detection_distance_m),
+        bait_use: None,
+        timestamp_issues: None,
+        setup_by: None,
+        tags: None,
+        comments: None,
+    }
+}
+
 /// Gives every media file a deployment, for sources that know cameras but not deployments
 /// (MegaDetector files, SD cards): a media file goes to the deployment of its camera whose
 /// window contains its time; the files left over make one new deployment per camera,
@@ -197,7 +232,7 @@ pub async fn place_media(
     utc_offset_min: i32,
     camera_offsets: &std::collections::BTreeMap<String, i32>,
 ) -> Result<(Vec<crate::model::Camera>, Vec<crate::model::Deployment>), ImportError> {
-    use crate::model::{Camera, Deployment};
+    use crate::model::Camera;
     use std::collections::{BTreeMap, BTreeSet};
 
     let cameras: BTreeSet<String> = media.iter().map(|m| m.camera_id.clone()).collect();
@@ -206,10 +241,6 @@ pub async fn place_media(
     for camera_id in cameras {
         let camera = store.camera(&camera_id).await?;
         let existing = store.deployments(Some(&camera_id)).await?;
-        let (lat, lon) = camera
-            .as_ref()
-            .map(|c| (c.latitude, c.longitude))
-            .unwrap_or((None, None));
         if camera.is_none() {
             new_cameras.push(Camera::new(camera_id.clone(), camera_id.clone()));
         }
@@ -237,28 +268,9 @@ pub async fn place_media(
         for &i in &leftovers {
             media[i].deployment_id = id.clone();
         }
-        new_deployments.push(Deployment {
-            id,
-            camera_id: camera_id.clone(),
-            location_id: Some(camera_id.clone()),
-            location_name: camera.as_ref().map(|c| c.name.clone()),
-            latitude: lat,
-            longitude: lon,
-            start,
-            end,
-            utc_offset_min,
-            feature_type: camera.as_ref().and_then(|c| c.feature_type),
-            habitat: camera.as_ref().and_then(|c| c.habitat.clone()),
-            camera_height: camera.as_ref().and_then(|c| c.height_m),
-            camera_tilt: None,
-            camera_heading: camera.as_ref().and_then(|c| c.heading_deg),
-            detection_distance: camera.as_ref().and_then(|c| c.detection_distance_m),
-            bait_use: None,
-            timestamp_issues: None,
-            setup_by: None,
-            tags: None,
-            comments: Some("created by import from media timestamps".to_string()),
-        });
+        let mut d = deployment_at(&camera_id, camera.as_ref(), id, start, end, utc_offset_min);
+        d.comments = Some("created by import from media timestamps".to_string());
+        new_deployments.push(d);
     }
     let by_media: BTreeMap<&str, &str> = media
         .iter()
