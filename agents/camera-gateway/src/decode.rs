@@ -135,18 +135,33 @@ const MAX_REORDER: i64 = 90_000;
 
 /// The H.264 profile of an access unit's SPS (`profile_idc`), if it carries one.
 pub fn h264_profile(data: &[u8]) -> Option<u8> {
-    let mut i = 0usize;
-    while i + 4 < data.len() {
+    h264_sps(data)?.get(1).copied()
+}
+
+/// The NAL units of an Annex-B byte stream, each from its header byte to the next start
+/// code (trailing zero bytes of a 4-byte start code dropped).
+pub fn nal_units(data: &[u8]) -> impl Iterator<Item = &[u8]> + '_ {
+    let mut starts = Vec::new();
+    let mut i = 0;
+    while i + 3 <= data.len() {
         if data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1 {
-            if data[i + 3] & 0x1f == 7 {
-                return Some(data[i + 4]);
-            }
+            starts.push(i + 3);
             i += 3;
         } else {
             i += 1;
         }
     }
-    None
+    (0..starts.len()).map(move |k| {
+        let s = starts[k];
+        let end = starts.get(k + 1).map(|&n| n - 3).unwrap_or(data.len()).max(s);
+        let nal = &data[s..end];
+        nal.strip_suffix(&[0]).unwrap_or(nal)
+    })
+}
+
+/// The SPS NAL unit (header byte first) of an Annex-B access unit.
+pub fn h264_sps(data: &[u8]) -> Option<&[u8]> {
+    nal_units(data).find(|n| n.first().is_some_and(|h| h & 0x1f == 7))
 }
 
 /// The decoder a stream gets, chosen at its first keyframe: openh264 for (constrained)

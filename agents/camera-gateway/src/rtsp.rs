@@ -74,23 +74,7 @@ fn split_credentials(url: &str) -> Result<(url::Url, Option<Credentials>)> {
 
 /// Decodes `%XX` escapes in URL user info.
 fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && i + 2 < b.len()
-            && let Some(hex) = std::str::from_utf8(&b[i + 1..i + 3]).ok()
-            && let Ok(v) = u8::from_str_radix(hex, 16)
-        {
-            out.push(v);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
 /// One RTSP session: connect, play, feed frames until the stream ends. Returns why it ended;
@@ -225,7 +209,7 @@ async fn stream_once(inner: &Arc<Inner>, camera: &CameraConfig, url: &str) -> Re
 
 /// The codec WHEP viewers are offered: H.264 with the stream's own profile-level-id.
 fn h264_codec(keyframe: &[u8]) -> RTCRtpCodec {
-    let profile = sps(keyframe)
+    let profile = crate::decode::h264_sps(keyframe)
         .filter(|s| s.len() >= 4)
         .map(|s| format!("{:02x}{:02x}{:02x}", s[1], s[2], s[3]))
         .unwrap_or_else(|| "42e01f".to_string());
@@ -236,26 +220,6 @@ fn h264_codec(keyframe: &[u8]) -> RTCRtpCodec {
         sdp_fmtp_line: format!("level-asymmetry-allowed=1;packetization-mode=1;profile-level-id={profile}"),
         rtcp_feedback: Vec::new(),
     }
-}
-
-/// The SPS NAL unit (header byte first) of an Annex-B access unit.
-fn sps(au: &[u8]) -> Option<&[u8]> {
-    let mut starts = Vec::new();
-    let mut i = 0;
-    while i + 3 <= au.len() {
-        if au[i] == 0 && au[i + 1] == 0 && au[i + 2] == 1 {
-            starts.push(i + 3);
-            i += 3;
-        } else {
-            i += 1;
-        }
-    }
-    starts.iter().enumerate().find_map(|(k, &s)| {
-        let end = starts.get(k + 1).map(|&n| n - 3).unwrap_or(au.len());
-        let nal = &au[s..end.max(s)];
-        let nal = nal.strip_suffix(&[0]).unwrap_or(nal);
-        (nal.first().is_some_and(|h| h & 0x1f == 7)).then_some(nal)
-    })
 }
 
 /// Packetizes whole frames into RTP (payload type and SSRC are rewritten per viewer).
@@ -311,7 +275,7 @@ mod tests {
         let au = [
             0, 0, 0, 1, 0x67, 0x64, 0x00, 0x1f, 0xac, 0, 0, 0, 1, 0x68, 0xee, 0, 0, 1, 0x65, 0x88,
         ];
-        assert_eq!(sps(&au).unwrap()[..4], [0x67, 0x64, 0x00, 0x1f]);
+        assert_eq!(crate::decode::h264_sps(&au).unwrap()[..4], [0x67, 0x64, 0x00, 0x1f]);
         assert!(h264_codec(&au).sdp_fmtp_line.ends_with("profile-level-id=64001f"));
         assert!(h264_codec(&[0, 0, 1, 0x65, 1]).sdp_fmtp_line.ends_with("42e01f"));
         let mut r = Repacketizer::new();
