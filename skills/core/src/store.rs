@@ -296,6 +296,24 @@ pub struct CameraActivity {
     pub event_count: i64,
 }
 
+/// A machine description of one event, by a vision-language model
+/// ([`Store::describe_event`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventDescription {
+    /// The event.
+    pub event_id: String,
+    /// The species the model named, if any (used only where the event has none yet).
+    pub species: Option<Species>,
+    /// Behaviour labels, dominant first (used only where the event has none yet).
+    pub behaviours: Vec<Behaviour>,
+    /// One readable sentence.
+    pub sentence: String,
+    /// The model, for `classified_by` when it set the species.
+    pub model: String,
+    /// The model's confidence in the species (0..1), if it gave one.
+    pub confidence: Option<f64>,
+}
+
 /// A live camera's health as the camera gateway last recorded it (`camera_live`).
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -1077,6 +1095,54 @@ impl Store {
                 .execute(pool)
                 .await?
                 .rows_affected()
+        });
+        Ok(found > 0)
+    }
+
+    /// Records a machine description of an event: the sentence replaces the event's
+    /// description; the species and behaviours fill in only what the event does not have yet
+    /// (a label from a person or an imported file is never replaced), and a species also goes
+    /// into the species list and onto the event's detections that have none. One
+    /// transaction. Returns whether the event exists.
+    pub async fn describe_event(&self, d: &EventDescription) -> StoreResult<bool> {
+        let species = d.species.as_ref().map(|s| s.scientific_name.as_str());
+        let behaviour = behaviour_string(&d.behaviours);
+        let found = on_pool!(self, |pool, DB| {
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query(
+                "UPDATE events SET \
+                 classified_by = CASE WHEN scientific_name IS NULL AND $1 IS NOT NULL THEN $2 ELSE classified_by END, \
+                 classification_probability = CASE WHEN scientific_name IS NULL AND $1 IS NOT NULL THEN $3 \
+                 ELSE classification_probability END, \
+                 scientific_name = COALESCE(scientific_name, $1), behavior = COALESCE(behavior, $4), \
+                 description = $5 WHERE id = $6",
+            )
+            .bind(species)
+            .bind(&d.model)
+            .bind(d.confidence)
+            .bind(behaviour.as_deref())
+            .bind(&d.sentence)
+            .bind(&d.event_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if let (Some(s), true) = (&d.species, n > 0) {
+                sqlx::query(&format!("{SPECIES_INSERT}VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"))
+                    .bind(&s.scientific_name)
+                    .bind(&s.common_name)
+                    .bind(&s.taxon_rank)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "UPDATE detections SET scientific_name = $1 WHERE event_id = $2 AND scientific_name IS NULL",
+                )
+                .bind(&s.scientific_name)
+                .bind(&d.event_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            n
         });
         Ok(found > 0)
     }

@@ -30,6 +30,7 @@ macro_rules! on_both {
 
 on_both!(everything_written_reads_back_equal);
 on_both!(a_deployment_is_extended_never_shortened);
+on_both!(a_description_fills_in_and_never_replaces_labels);
 async fn everything_written_reads_back_equal(store: &Store) {
     let b = small_study();
     let report = store.ingest(&b, None).await.unwrap();
@@ -438,4 +439,81 @@ async fn a_deployment_is_extended_never_shortened(store: &Store) {
     let got = now.iter().find(|x| x.id == d.id).unwrap();
     assert_eq!((got.start, got.end), (d.start, later));
     assert!(!store.extend_deployment("no-such-deployment", later).await.unwrap());
+}
+
+async fn a_description_fills_in_and_never_replaces_labels(store: &Store) {
+    let mut study = small_study();
+    // e2 as the detector leaves it: no species, no behaviour, a placeholder sentence.
+    let e2 = study.events.iter_mut().find(|e| e.id == "e2").unwrap();
+    e2.scientific_name = None;
+    e2.behavior = None;
+    e2.classification_method = Some(ClassificationMethod::Machine);
+    e2.classified_by = Some("detector".into());
+    e2.classification_probability = Some(0.8);
+    let d4 = study.detections.iter_mut().find(|d| d.id == "d4").unwrap();
+    d4.event_id = Some("e2".into());
+    d4.scientific_name = None;
+    let e2_detections = study
+        .detections
+        .iter()
+        .filter(|d| d.event_id.as_deref() == Some("e2"))
+        .count();
+    assert!(e2_detections > 0);
+    store.ingest(&study, None).await.unwrap();
+    let fox = Species {
+        scientific_name: "Urocyon cinereoargenteus".into(),
+        common_name: Some("gray fox".into()),
+        taxon_rank: Some("species".into()),
+    };
+    let described = |id: &str, species: Option<Species>| EventDescription {
+        event_id: id.into(),
+        species,
+        behaviours: vec![Behaviour::Feeding, Behaviour::Vigilance],
+        sentence: format!("a fox sniffs the ground at {id}"),
+        model: "test-vlm".into(),
+        confidence: Some(0.7),
+    };
+    assert!(store.describe_event(&described("e2", Some(fox.clone()))).await.unwrap());
+    let got = store.event("e2").await.unwrap().unwrap();
+    assert_eq!(got.scientific_name.as_deref(), Some("Urocyon cinereoargenteus"));
+    assert_eq!(got.behavior.as_deref(), Some("feeding|vigilance"));
+    assert_eq!(got.description.as_deref(), Some("a fox sniffs the ground at e2"));
+    assert_eq!(got.classified_by.as_deref(), Some("test-vlm"));
+    assert_eq!(got.classification_probability, Some(0.7));
+    assert!(store.species().await.unwrap().contains(&fox));
+    let dets = store
+        .detections(&DetectionQuery {
+            event_id: Some("e2".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(dets.len(), e2_detections);
+    assert!(
+        dets.iter()
+            .all(|d| d.scientific_name.as_deref() == Some("Urocyon cinereoargenteus"))
+    );
+
+    // A second description replaces the sentence only: the labels are kept.
+    let other = Species {
+        scientific_name: "Vulpes vulpes".into(),
+        common_name: None,
+        taxon_rank: None,
+    };
+    let mut again = described("e2", Some(other));
+    again.behaviours = vec![Behaviour::Resting];
+    assert!(store.describe_event(&again).await.unwrap());
+    let got = store.event("e2").await.unwrap().unwrap();
+    assert_eq!(got.scientific_name.as_deref(), Some("Urocyon cinereoargenteus"));
+    assert_eq!(got.behavior.as_deref(), Some("feeding|vigilance"));
+    assert_eq!(got.classified_by.as_deref(), Some("test-vlm"));
+
+    // A person's labels (e1) stay; its description is replaced.
+    assert!(store.describe_event(&described("e1", Some(fox))).await.unwrap());
+    let e1 = store.event("e1").await.unwrap().unwrap();
+    assert_eq!(e1.scientific_name.as_deref(), Some("Odocoileus hemionus"));
+    assert_eq!(e1.behavior.as_deref(), Some("travelling|vigilance"));
+    assert_eq!(e1.classified_by.as_deref(), Some("A. Ranger"));
+    assert_eq!(e1.description.as_deref(), Some("a fox sniffs the ground at e1"));
+    assert!(!store.describe_event(&described("no-such-event", None)).await.unwrap());
 }
