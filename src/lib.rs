@@ -416,7 +416,7 @@ async fn import(store: &Store, config: &Config, data_dir: &Path, args: &ImportAr
                     folder: opts,
                     thumbnails: Some(data_dir.join("thumbnails")),
                 };
-                let (summary, stats) = trailmesh_vision::pipeline::import_folder_with_detection(
+                let (summary, stats, to_describe) = trailmesh_vision::pipeline::import_folder_with_detection(
                     store,
                     &detector,
                     &config.vision,
@@ -434,6 +434,25 @@ async fn import(store: &Store, config: &Config, data_dir: &Path, args: &ImportAr
                     stats.tracks,
                     stats.events
                 );
+                let d = &config.vision.describe;
+                if d.enabled && !to_describe.is_empty() {
+                    let described =
+                        trailmesh_camera_gateway::describe::describe_imported(store, d, to_describe, &bar).await?;
+                    let count = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
+                    eprintln!(
+                        "{} at {}: {} events described, {} not ({})",
+                        d.model,
+                        d.url,
+                        count(&described.described),
+                        count(&described.failed),
+                        described
+                            .last_error
+                            .lock()
+                            .ok()
+                            .and_then(|e| e.clone())
+                            .unwrap_or_else(|| "no failures".into())
+                    );
+                }
                 summary
             } else {
                 media_folder::import_folder(store, path, &opts, &bar).await?

@@ -25,6 +25,9 @@ use trailmesh_core::Store;
 use trailmesh_core::model::{from_ms, to_ms};
 use trailmesh_core::store::EventQuery;
 
+#[path = "../agents/orchestrator/tests/llm/server.rs"]
+mod llm_server;
+
 /// The tests run the detector on the two shared cores: one at a time, also when a runner
 /// (nextest) puts each test in its own process.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -924,4 +927,86 @@ fn a_vp8_publisher_is_decoded_by_ffmpeg_into_an_event_and_relayed_to_a_vp8_viewe
     );
     assert_walks_right(&gw.db, &e.id, 8);
     drop(gw.proc);
+}
+
+/// Waits (up to `timeout`) until the event's description is no longer the detector's.
+fn described(db: &Path, event_id: &str, timeout: Duration) -> trailmesh_core::Event {
+    rt().block_on(async {
+        let store = Store::open(db.to_str().unwrap()).await.unwrap();
+        let t0 = Instant::now();
+        loop {
+            let e = store.event(event_id).await.unwrap().expect("the event");
+            let placeholder = e
+                .description
+                .as_deref()
+                .is_some_and(|d| d.starts_with("animal, species unknown"));
+            if !placeholder || t0.elapsed() > timeout {
+                store.close().await;
+                return e;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    })
+}
+
+#[test]
+fn a_language_model_describes_each_stored_event_after_it_is_written_and_images_it_cannot_take_are_refused_cleanly() {
+    use trailmesh_camera_gateway::describe::{DescribeJob, DescribeStats, describe};
+    let _one = one_at_a_time();
+    // llama.cpp's server with a small text model (no vision model fits in a PyPI package):
+    // the gateway describes from the track facts (`images = false`), under the schema.
+    let server = llm_server::model_server();
+    let gw = start_gateway_with(
+        10.0,
+        &format!(
+            "\n[vision.describe]\nenabled = true\nurl = \"{}\"\nmodel = \"smollm2\"\nimages = false\ntimeout_s = 120.0\n",
+            server.base_url
+        ),
+    );
+    let work = tempfile::tempdir().unwrap();
+    let clip = make_clip(work.path(), "crossing.ts", 2.0, 4.0, 2.0);
+    let mut publisher = Publisher::start(&format!("{}/whip/TEST-A", gw.url), TOKEN_A, &clip, false);
+    publisher.expect("published");
+    publisher.expect("ended");
+    // The event is stored as the detector saw it, whatever the model is doing.
+    let events = events_of(&gw.db, "TEST-A", Duration::from_secs(20));
+    assert_eq!(events.len(), 1, "{events:#?}");
+    let e = described(&gw.db, &events[0].id, Duration::from_secs(120));
+    let sentence = e.description.clone().unwrap_or_default();
+    assert!(
+        !sentence.starts_with("animal, species unknown") && sentence.len() >= 3,
+        "the model's sentence replaced the placeholder: {e:?}"
+    );
+    // Without pictures the species stays unknown; behaviours are the known labels only.
+    assert_eq!(e.scientific_name, None, "{e:?}");
+    let labels = e.behavior.as_deref().map(|b| b.split('|').count()).unwrap_or(0);
+    assert_eq!(e.behaviours().len(), labels, "every label is one we know: {e:?}");
+    assert_eq!(e.count, Some(1), "the detector's count is kept: {e:?}");
+    assert_walks_right(&gw.db, &e.id, 8);
+    drop(gw.proc);
+
+    // A frame sent to a server without a vision model is refused (llama.cpp answers 500
+    // "image input is not supported"), and the refusal is reported with the server's reason.
+    let frame = std::fs::read(fixtures().join("horses.jpg")).unwrap();
+    let cfg = trailmesh_vision::config::DescribeConfig {
+        enabled: true,
+        url: server.base_url.clone(),
+        model: "smollm2".into(),
+        images: true,
+        timeout_s: 120.0,
+        ..Default::default()
+    };
+    let job = DescribeJob {
+        event: e.clone(),
+        tracks: tracks_of(&gw.db, &e.id),
+        frames: vec![frame],
+    };
+    let stats = DescribeStats::default();
+    let client = reqwest::Client::new();
+    let refused = rt()
+        .block_on(describe(&client, &cfg, &job, &stats))
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("image"), "the server's reason is kept: {refused}");
+    assert_eq!(stats.invalid_answers.load(std::sync::atomic::Ordering::Relaxed), 0);
 }

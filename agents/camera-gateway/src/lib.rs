@@ -19,6 +19,7 @@
 
 pub mod config;
 pub mod decode;
+pub mod describe;
 #[cfg(feature = "ffmpeg")]
 mod ffdecode;
 pub mod health;
@@ -40,13 +41,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use trailmesh_core::Store;
-use trailmesh_vision::{Detector, VisionConfig};
+use trailmesh_vision::{Detector, SharedDetector, VisionConfig};
 
 /// Shared state of a running gateway.
 pub(crate) struct Inner {
     pub(crate) config: GatewayConfig,
     pub(crate) vision: VisionConfig,
-    pub(crate) detector: Option<Arc<Detector>>,
+    pub(crate) detector: Option<Arc<SharedDetector>>,
+    /// Event descriptions by a vision-language model (`vision.describe`), when on.
+    pub(crate) describer: Option<describe::Describer>,
     pub(crate) store: Store,
     pub(crate) thumbnails: Option<PathBuf>,
     pub(crate) options: SessionOptions,
@@ -80,6 +83,7 @@ impl Inner {
                 handle: tokio::runtime::Handle::current(),
                 thumbnails: self.thumbnails.clone(),
                 deployment: Some(deployment),
+                describer: self.describer.clone(),
             },
             counters,
         })
@@ -159,6 +163,16 @@ impl RunningGateway {
         self.inner.health()
     }
 
+    /// The event describer's counters (none when `vision.describe` is off).
+    pub fn descriptions(&self) -> Option<&describe::DescribeStats> {
+        self.inner.describer.as_ref().map(describe::Describer::stats)
+    }
+
+    /// The shared detector's batching counters (none when detection is off).
+    pub fn inference(&self) -> Option<&trailmesh_vision::batcher::BatchStats> {
+        self.inner.detector.as_deref().map(SharedDetector::stats)
+    }
+
     /// Waits until the gateway has stopped (after its shutdown token is cancelled), every
     /// stream closed and its open events written.
     pub async fn finished(self) -> Result<()> {
@@ -183,7 +197,8 @@ pub async fn serve(store: Store, opts: GatewayOptions, shutdown: CancellationTok
         (None, Some("no cameras are configured in [gateway] cameras".to_string()))
     } else if opts.gateway.detect {
         let vision = opts.vision.clone();
-        match tokio::task::spawn_blocking(move || Detector::load(&vision)).await? {
+        let loaded = tokio::task::spawn_blocking(move || SharedDetector::start(Arc::new(Detector::load(&vision)?)));
+        match loaded.await? {
             Ok(d) => (Some(Arc::new(d)), None),
             Err(e) => (None, Some(format!("the detector could not be loaded: {e}"))),
         }
@@ -201,6 +216,14 @@ pub async fn serve(store: Store, opts: GatewayOptions, shutdown: CancellationTok
                 .await?;
         }
     }
+    let describer = match (&detector, opts.vision.describe.enabled) {
+        (Some(_), true) => {
+            let d = &opts.vision.describe;
+            tracing::info!("camera gateway: events are described by {} at {}", d.model, d.url);
+            Some(describe::Describer::start(d.clone(), store.clone())?)
+        }
+        _ => None,
+    };
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("camera gateway: cannot listen on {addr}"))?;
@@ -223,6 +246,7 @@ pub async fn serve(store: Store, opts: GatewayOptions, shutdown: CancellationTok
         config: opts.gateway.clone(),
         vision: opts.vision.clone(),
         detector,
+        describer,
         store: store.clone(),
         thumbnails: opts.thumbnails.clone(),
         publishers: Mutex::new(HashMap::new()),

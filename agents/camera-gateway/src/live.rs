@@ -6,6 +6,7 @@
 //! or killed): a restart loses at most the open event.
 
 use crate::decode::Sample;
+use crate::describe::{DescribeJob, Describer};
 use crate::health::Counters;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeSet;
@@ -17,8 +18,8 @@ use std::time::{Duration, Instant};
 use trailmesh_core::import::place_media;
 use trailmesh_core::model::{Media, TimestampSource, to_ms};
 use trailmesh_core::{Batch, Store};
-use trailmesh_vision::pipeline::{CameraRun, FrameInfo, to_batch};
-use trailmesh_vision::{Detector, VisionConfig};
+use trailmesh_vision::pipeline::{CameraRun, FrameInfo, event_frames, to_batch};
+use trailmesh_vision::{SharedDetector, VisionConfig};
 
 /// Where one stream's events go.
 #[derive(Debug, Clone)]
@@ -32,6 +33,8 @@ pub struct LiveSink {
     /// The stream's live deployment (extended to now before each write, so the segment's
     /// media fall inside it).
     pub deployment: Option<String>,
+    /// Where stored events go to be described (`vision.describe`), if anywhere.
+    pub describer: Option<Describer>,
 }
 
 /// A run with no box for this many frames is restarted, so an empty stream holds no
@@ -42,7 +45,7 @@ const RESTART_EMPTY_AFTER: u64 = 3_000;
 #[allow(clippy::too_many_arguments)]
 pub fn vision_loop(
     rx: Receiver<Sample>,
-    detector: Arc<Detector>,
+    detector: Arc<SharedDetector>,
     cfg: VisionConfig,
     camera_id: String,
     session_id: String,
@@ -53,7 +56,7 @@ pub fn vision_loop(
     let gap = cfg.events.gap_s;
     let mut last_motion: Option<DateTime<Utc>> = None;
     let mut segment = 0u32;
-    let mut run = CameraRun::new(&detector, &cfg);
+    let mut run = CameraRun::new(detector.as_ref(), &cfg);
     let mut boxes_seen = 0u64;
     let mut last_box: Option<(DateTime<Utc>, Instant)> = None;
     let media_of = |segment: u32| format!("live-{session_id}-{segment}");
@@ -114,14 +117,14 @@ pub fn vision_loop(
                             boxes_seen = run.stats().boxes;
                             last_box = Some((s.time, Instant::now()));
                         } else {
-                            let done = std::mem::replace(&mut run, CameraRun::new(&detector, &cfg));
+                            let done = std::mem::replace(&mut run, CameraRun::new(detector.as_ref(), &cfg));
                             close(done, &mut segment, "quiet");
                             boxes_seen = 0;
                             last_box = None;
                         }
                     }
                 } else if stats.frames >= RESTART_EMPTY_AFTER {
-                    run = CameraRun::new(&detector, &cfg);
+                    run = CameraRun::new(detector.as_ref(), &cfg);
                 }
             }
             Err(RecvTimeoutError::Timeout) => {
@@ -135,7 +138,7 @@ pub fn vision_loop(
                         boxes_seen = run.stats().boxes;
                         last_box = Some((chrono::Utc::now(), Instant::now()));
                     } else {
-                        let done = std::mem::replace(&mut run, CameraRun::new(&detector, &cfg));
+                        let done = std::mem::replace(&mut run, CameraRun::new(detector.as_ref(), &cfg));
                         close(done, &mut segment, "no frames");
                         boxes_seen = 0;
                         last_box = None;
@@ -157,7 +160,7 @@ fn write_run(
     run: CameraRun<'_>,
     camera_id: &str,
     media_id: &str,
-    detector: &Detector,
+    detector: &SharedDetector,
     cfg: &VisionConfig,
     sink: &LiveSink,
 ) -> anyhow::Result<(usize, Option<DateTime<Utc>>)> {
@@ -165,7 +168,13 @@ fn write_run(
     if result.events.is_empty() && result.untracked.is_empty() {
         return Ok((0, None));
     }
-    let rows = to_batch(camera_id, &result, detector.name(), cfg, sink.thumbnails.as_deref())?;
+    let rows = to_batch(
+        camera_id,
+        &result,
+        detector.detector().name(),
+        cfg,
+        sink.thumbnails.as_deref(),
+    )?;
     let used: BTreeSet<String> = rows.detections.iter().map(|d| d.media_id.clone()).collect();
     let first = result
         .frames
@@ -240,5 +249,21 @@ fn write_run(
         sink.store.ingest(&batch, None).await?;
         anyhow::Ok(())
     })?;
+    if let Some(describer) = &sink.describer {
+        let d = &cfg.describe;
+        let frames = event_frames(&result, d.frames, d.image_side).unwrap_or_else(|e| {
+            tracing::warn!("camera {camera_id}: event frames for the description: {e}");
+            vec![Vec::new(); batch.events.len()]
+        });
+        for (event, frames) in batch.events.into_iter().zip(frames) {
+            let tracks = batch
+                .tracks
+                .iter()
+                .filter(|t| t.event_id == event.id)
+                .cloned()
+                .collect();
+            describer.offer(DescribeJob { event, tracks, frames });
+        }
+    }
     Ok((n, last_end))
 }

@@ -25,7 +25,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, broadcast};
 use tokio_util::sync::CancellationToken;
-use trailmesh_vision::{Detector, VisionConfig};
+use trailmesh_vision::{SharedDetector, VisionConfig};
 use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
@@ -310,7 +310,7 @@ impl Publisher {
 #[derive(Debug)]
 pub struct Pipeline {
     /// The detector (none: decode only for health, no events).
-    pub detector: Option<Arc<Detector>>,
+    pub detector: Option<Arc<SharedDetector>>,
     /// Vision settings.
     pub vision: VisionConfig,
     /// Where events go.

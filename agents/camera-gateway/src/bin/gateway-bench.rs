@@ -170,8 +170,20 @@ async fn main() -> Result<()> {
     }
 
     println!(
-        "cameras | CPU (% of one core) | frames in | dropped before decode | sampled | skipped (detector behind) | events stored / crossings"
+        "cameras | CPU (% of one core) | frames in | dropped before decode | sampled | skipped (detector behind) | model runs | frames per run | runs holding several submissions | events stored / crossings"
     );
+    let inference = |gw: &trailmesh_camera_gateway::RunningGateway| {
+        use std::sync::atomic::Ordering::Relaxed;
+        gw.inference()
+            .map(|s| {
+                (
+                    s.runs.load(Relaxed),
+                    s.frames.load(Relaxed),
+                    s.combined_runs.load(Relaxed),
+                )
+            })
+            .unwrap_or_default()
+    };
     for &n in &counts {
         let before: Vec<i64> = {
             let mut v = Vec::new();
@@ -188,6 +200,7 @@ async fn main() -> Result<()> {
             v
         };
         let (f0, d0, s0, k0) = totals(&gw, n);
+        let (r0, rf0, c0_runs) = inference(&gw);
         let peers = Peers(
             (0..n)
                 .map(|i| publish(&py, &script, &format!("{}/whip/BENCH-{i}", gw.base_url), &motion))
@@ -198,6 +211,7 @@ async fn main() -> Result<()> {
         tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
         let cpu = (cpu_seconds() - c0) / t0.elapsed().as_secs_f64();
         let (f1, d1, s1, k1) = totals(&gw, n);
+        let (r1, rf1, c1_runs) = inference(&gw);
         let streamed = started.elapsed().as_secs_f64();
         drop(peers);
         // Idle timeout, then the open events are written.
@@ -214,13 +228,16 @@ async fn main() -> Result<()> {
         }
         // A crossing starts 4 s into every 8 s loop; count those that began before the kill.
         let crossings = n as f64 * ((streamed - 4.0) / 8.0).ceil().max(0.0);
+        let runs = r1 - r0;
         println!(
-            "{n:>7} | {:>19.0} | {:>9} | {:>21} | {:>7} | {:>25} | {events} / {crossings}",
+            "{n:>7} | {:>19.0} | {:>9} | {:>21} | {:>7} | {:>25} | {runs:>10} | {:>14.2} | {:>33} | {events} / {crossings}",
             cpu * 100.0,
             f1 - f0,
             d1 - d0,
             s1 - s0,
-            k1 - k0
+            k1 - k0,
+            (rf1 - rf0) as f64 / runs.max(1) as f64,
+            c1_runs - c0_runs
         );
     }
     stop.cancel();
