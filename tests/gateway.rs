@@ -141,6 +141,7 @@ token = "{TOKEN_A}"
 [[gateway.cameras]]
 id = "TEST-B"
 token_sha256 = "{token_b_sha}"
+detect_fps = 3.0
 {extra}
 "#,
             db = db.display()
@@ -556,10 +557,14 @@ fn bad_requests_get_4xx_without_touching_a_live_stream_and_killing_the_publisher
     let heading = longest.heading_deg.expect("a heading");
     assert!((heading - 90.0).abs() < 25.0, "walking right (90 deg), not {heading}");
     std::thread::sleep(Duration::from_secs(1));
-    assert_eq!(
-        health(&gw.url, "TEST-B")["connected"],
-        false,
-        "the killed publisher is gone"
+    let last = health(&gw.url, "TEST-B");
+    assert_eq!(last["connected"], false, "the killed publisher is gone");
+    // Camera B is sampled at its own detect_fps (3 of the clip's 15 frames per second), not
+    // at vision.video_fps (5).
+    let share = last["sampled"].as_f64().unwrap() / last["frames"].as_f64().unwrap();
+    assert!(
+        (0.12..0.27).contains(&share),
+        "sampled {share:.2} of the frames: {last}"
     );
     drop(publisher_proc);
 }

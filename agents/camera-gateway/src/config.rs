@@ -75,6 +75,10 @@ pub struct CameraConfig {
     /// RTP transport for `rtsp_url`: `tcp` (interleaved on the RTSP connection; default,
     /// works through NAT and firewalls) or `udp`.
     pub rtsp_transport: Option<String>,
+    /// Frames per second this camera's stream is sampled at for the motion gate and the
+    /// detector (default: `vision.video_fps`, 5). Lower it for cameras that only see slow
+    /// animals, raise it for fast ones.
+    pub detect_fps: Option<f64>,
 }
 
 impl CameraConfig {
@@ -145,6 +149,14 @@ impl GatewayConfig {
             {
                 return Err(format!(
                     "gateway.cameras: camera '{}': rtsp_transport must be \"tcp\" or \"udp\", not \"{t}\"",
+                    c.id
+                ));
+            }
+            if let Some(fps) = c.detect_fps
+                && !(fps.is_finite() && fps > 0.0 && fps <= 60.0)
+            {
+                return Err(format!(
+                    "gateway.cameras: camera '{}': detect_fps must be in (0, 60], not {fps}",
                     c.id
                 ));
             }
@@ -273,6 +285,11 @@ mod tests {
         assert!(cfg.validate().unwrap_err().contains("rtsp://"));
         cfg.cameras[0].rtsp_url = Some("not a url".into());
         assert!(cfg.validate().unwrap_err().contains("rtsp_url is not a URL"));
+        cfg.cameras[0].rtsp_url = Some("rtsp://u:p@192.0.2.7:554/stream1".into());
+        cfg.cameras[0].detect_fps = Some(0.0);
+        assert!(cfg.validate().unwrap_err().contains("detect_fps"));
+        cfg.cameras[0].detect_fps = Some(2.5);
+        assert!(cfg.validate().is_ok());
     }
 
     #[test]

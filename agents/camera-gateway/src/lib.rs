@@ -75,9 +75,19 @@ impl Inner {
         let counters = self.counters[camera_id].clone();
         let deployment = self.live_deployment(camera_id).await?;
         *counters.deployment.lock().expect("deployment lock") = Some(deployment.clone());
+        let mut vision = self.vision.clone();
+        if let Some(fps) = self
+            .config
+            .cameras
+            .iter()
+            .find(|c| c.id == camera_id)
+            .and_then(|c| c.detect_fps)
+        {
+            vision.video_fps = fps;
+        }
         Ok(session::Pipeline {
             detector: self.detector.clone(),
-            vision: self.vision.clone(),
+            vision,
             sink: live::LiveSink {
                 store: self.store.clone(),
                 handle: tokio::runtime::Handle::current(),
