@@ -201,7 +201,7 @@ impl Detect for SharedDetector {
     }
 
     fn in_flight(&self) -> usize {
-        self.detector.batch_size().max(1)
+        self.detector.batch_size().max(self.detector.sessions()).max(1)
     }
 }
 

@@ -36,7 +36,10 @@ pub struct VisionConfig {
     /// 0 = one per core, up to 8, on the CPU (1 on CUDA). For this small model, sessions
     /// side by side beat threads inside one run (see the benchmark in `skills/vision`).
     pub sessions: usize,
-    /// Frames sent to the detector in one run when several are pending.
+    /// Frames per inference run at most (images of an import; frames of busy live cameras,
+    /// gathered across cameras); 0 = automatic: 1 on the CPU, where one image per run was
+    /// fastest (`vision-bench`, 640: 115-118 ms per image at 1, 120 at 2, 127 at 4, 130 at 8),
+    /// 4 on CUDA.
     pub batch_size: usize,
     /// Keep boxes whose score (objectness x p(animal)) is at least this.
     pub confidence: f32,
@@ -63,7 +66,7 @@ impl Default for VisionConfig {
             execution_provider: ExecutionProvider::Cpu,
             threads: 0,
             sessions: 0,
-            batch_size: 4,
+            batch_size: 0,
             confidence: 0.25,
             nms_iou: 0.45,
             video_fps: 5.0,
@@ -221,8 +224,11 @@ impl VisionConfig {
                 self.sessions
             ));
         }
-        if self.batch_size == 0 || self.batch_size > 64 {
-            return bad(format!("batch_size must be in 1..64, not {}", self.batch_size));
+        if self.batch_size > 64 {
+            return bad(format!(
+                "batch_size must be in 0..64 (0 = automatic), not {}",
+                self.batch_size
+            ));
         }
         if !(self.video_fps > 0.0 && self.video_fps <= 60.0) {
             return bad(format!("video_fps must be in (0, 60], not {}", self.video_fps));
@@ -264,6 +270,15 @@ impl VisionConfig {
             }
         }
         Ok(())
+    }
+
+    /// Frames per inference run after resolving the automatic (0) value.
+    pub fn effective_batch_size(&self) -> usize {
+        match (self.batch_size, self.execution_provider) {
+            (0, ExecutionProvider::Cpu) => 1,
+            (0, ExecutionProvider::Cuda) => 4,
+            (n, _) => n,
+        }
     }
 
     /// Sessions and threads per session after resolving the automatic (0) values.
@@ -322,6 +337,24 @@ mod tests {
             ..Default::default()
         };
         assert!(c.validate().unwrap_err().to_string().contains("confidence"));
+        let mut c = VisionConfig {
+            batch_size: 65,
+            ..Default::default()
+        };
+        assert!(c.validate().unwrap_err().to_string().contains("batch_size"));
+        c.batch_size = 0;
+        assert_eq!(c.effective_batch_size(), 1, "one image per run on the CPU");
+        c.execution_provider = ExecutionProvider::Cuda;
+        assert_eq!(c.effective_batch_size(), 4);
+        c.batch_size = 8;
+        assert_eq!(c.effective_batch_size(), 8);
+        let mut c = VisionConfig::default();
+        c.describe.enabled = true;
+        assert!(c.validate().unwrap_err().to_string().contains("describe.model"));
+        c.describe.model = "qwen2.5vl:3b".into();
+        c.validate().unwrap();
+        c.describe.url = "ftp://x".into();
+        assert!(c.validate().unwrap_err().to_string().contains("describe.url"));
         assert!(VisionConfig::default().model_path().is_file(), "shipped 640 model");
     }
 }

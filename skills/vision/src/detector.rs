@@ -221,7 +221,7 @@ impl Detector {
             size,
             confidence: cfg.confidence,
             nms_iou: cfg.nms_iou,
-            batch_size: if dynamic_batch { cfg.batch_size } else { 1 },
+            batch_size: if dynamic_batch { cfg.effective_batch_size() } else { 1 },
             name: cfg.detector_name(),
         })
     }

@@ -82,10 +82,17 @@ fn animals_in_real_photos_are_found_at_416() {
 
 #[test]
 fn a_batch_gives_the_same_boxes_as_single_images() {
+    let cfg = VisionConfig {
+        batch_size: 4,
+        sessions: 1,
+        ..Default::default()
+    };
+    let batched = Detector::load(&cfg).unwrap();
+    assert_eq!(batched.batch_size(), 4);
     let d = detector(640);
     let a = pipeline::read_image(&fixtures().join("horses.jpg")).unwrap();
     let b = pipeline::read_image(&fixtures().join("person.jpg")).unwrap();
-    let batch = d.detect_batch(&[&a, &b, &a]).unwrap();
+    let batch = batched.detect_batch(&[&a, &b, &a]).unwrap();
     let single = [d.detect(&a).unwrap(), d.detect(&b).unwrap()];
     assert_eq!(batch.len(), 3);
     for (got, want) in batch.iter().zip([&single[0], &single[1], &single[0]]) {
@@ -158,6 +165,8 @@ fn busy_cameras_share_model_runs_and_each_gets_its_own_boxes_and_event() {
     use trailmesh_vision::batcher::{Detect, SharedDetector};
     let cfg = VisionConfig {
         input_size: 416,
+        // Up to 4 frames per run (the CPU default is 1, which never combines).
+        batch_size: 4,
         ..Default::default()
     };
     let shared = SharedDetector::start(Arc::new(Detector::load(&cfg).unwrap())).unwrap();

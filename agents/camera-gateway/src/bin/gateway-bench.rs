@@ -8,7 +8,7 @@
 //! end as one stored event. CPU is this process's (the gateway), from /proc/self/stat.
 //!
 //!     cargo run --release -p trailmesh-camera-gateway --bin gateway-bench -- \
-//!         [--cameras 1,2,3,4] [--idle 4] [--seconds 40] [--input-size 416]
+//!         [--cameras 1,2,3,4] [--idle 4] [--seconds 40] [--input-size 416] [--batch 0]
 //!
 //! Needs ONNX Runtime (`trailmesh vision setup`).
 
@@ -89,6 +89,8 @@ async fn main() -> Result<()> {
     let idle: usize = arg(&args, "--idle").unwrap_or_else(|| "4".into()).parse()?;
     let seconds: f64 = arg(&args, "--seconds").unwrap_or_else(|| "40".into()).parse()?;
     let input_size: u32 = arg(&args, "--input-size").unwrap_or_else(|| "416".into()).parse()?;
+    // Frames per model run at most (0: the default, 1 on the CPU).
+    let batch_size: usize = arg(&args, "--batch").unwrap_or_else(|| "0".into()).parse()?;
     let py = PathBuf::from(std::env::var("GATEWAY_PYTHON").context(
         "GATEWAY_PYTHON must name a Python with aiortc (agents/camera-gateway/tests/peers/requirements.txt)",
     )?);
@@ -103,6 +105,7 @@ async fn main() -> Result<()> {
     let store = Store::open(work.path().join("bench.db").to_str().unwrap()).await?;
     let mut vision = trailmesh_vision::VisionConfig {
         input_size,
+        batch_size,
         ..Default::default()
     };
     vision.events.gap_s = 3.0;
@@ -132,8 +135,9 @@ async fn main() -> Result<()> {
         bail!("detection is off ({why}): run `trailmesh vision setup`");
     }
     println!(
-        "camera gateway bench: 640x480 H.264 at 15 fps per camera, detection at {} fps, input {input_size}, {seconds} s per run",
-        vision.video_fps
+        "camera gateway bench: 640x480 H.264 at 15 fps per camera, detection at {} fps, input {input_size}, up to {} frames per model run, {seconds} s per run",
+        vision.video_fps,
+        vision.effective_batch_size()
     );
     let totals = |gw: &trailmesh_camera_gateway::RunningGateway, n: usize| {
         let h = gw.health();

@@ -35,7 +35,7 @@ fn parse() -> Result<Args, String> {
         size: 640,
         rounds: 4,
         threads: 0,
-        batch: 4,
+        batch: 0,
         sessions: 0,
         repeats: 3,
         python: std::env::var("VISION_PYTHON").ok(),
