@@ -368,6 +368,19 @@ fn assert_walks_right(db: &Path, event_id: &str, min_frames: i64) {
     assert!((heading - 90.0).abs() < 25.0, "walking right (90 deg), not {heading}");
 }
 
+/// What a 4 s WHEP viewer (`view`) reports: at least 20 frames (4 s at 15 fps), 640x480.
+fn assert_watched_640x480(seen: &Value, viewer: &str) {
+    assert!(
+        seen["frames"].as_u64().unwrap() >= 20,
+        "{viewer} got frames for 4 s at 15 fps: {seen}"
+    );
+    assert_eq!(
+        (seen["width"].as_u64(), seen["height"].as_u64()),
+        (Some(640), Some(480)),
+        "{seen}"
+    );
+}
+
 /// The event lasts about the 4 s crossing: 2 s to `max_s`.
 fn assert_lasts(e: &trailmesh_core::Event, max_s: f64) {
     let length = (e.end - e.start).num_milliseconds() as f64 / 1000.0;
@@ -406,16 +419,7 @@ fn a_clip_published_over_whip_becomes_one_event_with_a_track_heading_right_and_a
         (Some(640), Some(480)),
         "{live}"
     );
-    let seen = viewer.join().unwrap();
-    assert!(
-        seen["frames"].as_u64().unwrap() >= 20,
-        "the WHEP viewer got frames for 4 s at 15 fps: {seen}"
-    );
-    assert_eq!(
-        (seen["width"].as_u64(), seen["height"].as_u64()),
-        (Some(640), Some(480)),
-        "{seen}"
-    );
+    assert_watched_640x480(&viewer.join().unwrap(), "the WHEP viewer");
     let ended = publisher.expect("ended");
     let deleted = publisher.expect("deleted");
     assert_eq!(deleted["status"], 200, "{deleted}");
@@ -687,16 +691,7 @@ rtsp_transport = "tcp"
         "{live}"
     );
     assert_eq!(live["decoder"], "openh264", "constrained baseline: {live}");
-    let seen = viewer.join().unwrap();
-    assert!(
-        seen["frames"].as_u64().unwrap() >= 20,
-        "the WHEP viewer of the RTSP camera got frames for 4 s at 15 fps: {seen}"
-    );
-    assert_eq!(
-        (seen["width"].as_u64(), seen["height"].as_u64()),
-        (Some(640), Some(480)),
-        "{seen}"
-    );
+    assert_watched_640x480(&viewer.join().unwrap(), "the WHEP viewer of the RTSP camera");
     let refused = health(&gw.url, "TEST-W");
     assert_eq!(refused["connected"], false, "a wrong password plays nothing: {refused}");
     assert_eq!(refused["frames"], 0, "{refused}");

@@ -61,32 +61,13 @@ pub struct Describer {
 impl Describer {
     /// Starts the worker on the current Tokio runtime.
     pub fn start(cfg: DescribeConfig, store: Store) -> Result<Describer> {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs_f64(cfg.timeout_s))
-            .build()
-            .context("building the HTTP client for vision.describe")?;
+        let client = http_client(&cfg)?;
         let (tx, mut rx) = tokio::sync::mpsc::channel::<DescribeJob>(cfg.queue);
         let stats = Arc::new(DescribeStats::default());
         let worker_stats = stats.clone();
         tokio::spawn(async move {
             while let Some(job) = rx.recv().await {
-                let id = job.event.id.clone();
-                match describe(&client, &cfg, &job, &worker_stats).await {
-                    Ok(d) => match store.describe_event(&d).await {
-                        Ok(_) => {
-                            worker_stats.described.fetch_add(1, Ordering::Relaxed);
-                            tracing::info!("event {id} described by {}: {}", cfg.model, d.sentence);
-                        }
-                        Err(e) => fail(
-                            &worker_stats,
-                            format!("event {id}: storing the description failed: {e}"),
-                        ),
-                    },
-                    Err(e) => fail(
-                        &worker_stats,
-                        format!("event {id}: no description from {}: {e:#}", cfg.model),
-                    ),
-                }
+                describe_and_store(&client, &cfg, &store, &job, &worker_stats).await;
             }
         });
         Ok(Describer { tx, stats })
@@ -123,10 +104,7 @@ pub async fn describe_imported(
     events: Vec<(String, EventFrames)>,
     progress: &dyn trailmesh_core::import::Progress,
 ) -> Result<Arc<DescribeStats>> {
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs_f64(cfg.timeout_s))
-        .build()
-        .context("building the HTTP client for vision.describe")?;
+    let client = http_client(cfg)?;
     let stats = Arc::new(DescribeStats::default());
     progress.phase(&format!("describing events with {}", cfg.model), events.len() as u64);
     for (id, frames) in events {
@@ -141,16 +119,38 @@ pub async fn describe_imported(
         }
         let tracks = store.tracks(Some(&id)).await?;
         let job = DescribeJob { event, tracks, frames };
-        match describe(&client, cfg, &job, &stats).await {
-            Ok(d) => {
-                store.describe_event(&d).await?;
-                stats.described.fetch_add(1, Ordering::Relaxed);
-            }
-            Err(e) => fail(&stats, format!("event {id}: no description from {}: {e:#}", cfg.model)),
-        }
+        describe_and_store(&client, cfg, store, &job, &stats).await;
     }
     progress.finish();
     Ok(stats)
+}
+
+fn http_client(cfg: &DescribeConfig) -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs_f64(cfg.timeout_s))
+        .build()
+        .context("building the HTTP client for vision.describe")
+}
+
+/// Describes one event and stores the description; a failure is counted and logged.
+async fn describe_and_store(
+    client: &reqwest::Client,
+    cfg: &DescribeConfig,
+    store: &Store,
+    job: &DescribeJob,
+    stats: &DescribeStats,
+) {
+    let id = &job.event.id;
+    match describe(client, cfg, job, stats).await {
+        Ok(d) => match store.describe_event(&d).await {
+            Ok(_) => {
+                stats.described.fetch_add(1, Ordering::Relaxed);
+                tracing::info!("event {id} described by {}: {}", cfg.model, d.sentence);
+            }
+            Err(e) => fail(stats, format!("event {id}: storing the description failed: {e}")),
+        },
+        Err(e) => fail(stats, format!("event {id}: no description from {}: {e:#}", cfg.model)),
+    }
 }
 
 fn fail(stats: &DescribeStats, message: String) {

@@ -584,12 +584,10 @@ pub fn jpeg(img: &RgbImage, side: u32) -> Result<Vec<u8>> {
         img
     };
     let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
-        .encode_image(img)
-        .map_err(|e| VisionError::Frame {
-            path: PathBuf::from("(frame)"),
-            message: format!("cannot encode as JPEG: {e}"),
-        })?;
+    encode_jpeg(img, &mut out).map_err(|e| VisionError::Frame {
+        path: PathBuf::from("(frame)"),
+        message: format!("cannot encode as JPEG: {e}"),
+    })?;
     Ok(out)
 }
 
@@ -598,16 +596,16 @@ pub fn write_thumbnail(img: &RgbImage, width: u32, path: &Path) -> Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| VisionError::io(dir, e))?;
     }
-    let small = shrink(img, width);
     let file = std::fs::File::create(path).map_err(|e| VisionError::io(path, e))?;
-    let mut out = std::io::BufWriter::new(file);
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
-        .encode_image(&small)
-        .map_err(|e| VisionError::Frame {
-            path: path.to_path_buf(),
-            message: format!("cannot write the thumbnail: {e}"),
-        })?;
-    Ok(())
+    encode_jpeg(&shrink(img, width), std::io::BufWriter::new(file)).map_err(|e| VisionError::Frame {
+        path: path.to_path_buf(),
+        message: format!("cannot write the thumbnail: {e}"),
+    })
+}
+
+/// JPEG at quality 85, the one encoding of thumbnails and of frames for descriptions.
+fn encode_jpeg(img: &RgbImage, mut out: impl std::io::Write) -> std::result::Result<(), image::ImageError> {
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85).encode_image(img)
 }
 
 /// Options of [`import_folder_with_detection`].
