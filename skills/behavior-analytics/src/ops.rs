@@ -20,7 +20,8 @@ const HOUR_MS: i64 = 3_600_000;
 pub struct BehaviorAnalytics {
     store: Store,
     /// The columns of animal events the statistics read, kept in memory between calls and
-    /// reloaded when the number of events changes (the store only ever inserts events).
+    /// reloaded when the store's events fingerprint changes (events added, or given a
+    /// species).
     cache: Arc<Mutex<Option<Arc<EventCache>>>>,
 }
 
@@ -35,8 +36,8 @@ struct Brief {
 
 /// Every animal event with a species, oldest first.
 struct EventCache {
-    /// Number of events in the store when loaded.
-    version: i64,
+    /// The store's events fingerprint when loaded.
+    version: trailmesh_core::store::EventsFingerprint,
     rows: Vec<Brief>,
 }
 
@@ -405,9 +406,9 @@ impl BehaviorAnalytics {
         }
     }
 
-    /// The event cache, loaded (or reloaded, when the number of events changed) on demand.
+    /// The event cache, loaded (or reloaded, when the events changed) on demand.
     async fn events(&self) -> SkillResult<Arc<EventCache>> {
-        let version = self.store.count_events(&EventQuery::default()).await?;
+        let version = self.store.events_fingerprint().await?;
         let current = self.cache.lock().ok().and_then(|g| g.clone());
         if let Some(c) = current.filter(|c| c.version == version) {
             return Ok(c);

@@ -13,6 +13,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{FromRow, PgPool, QueryBuilder, SqlitePool};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// What can go wrong in storage.
@@ -63,7 +64,32 @@ enum Pool {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: Pool,
+    /// How an SQLite file store learns that something was committed (None: PostgreSQL or
+    /// in-memory).
+    watch: Option<Arc<SqliteWatch>>,
+    /// Answers kept as of a [`DataVersion`].
+    memos: Arc<Memos>,
 }
+
+/// What a store keeps between commits: small answers read on nearly every question.
+#[derive(Debug, Default)]
+struct Memos {
+    /// The cameras table.
+    cameras: Memo<Arc<Vec<Camera>>>,
+    /// [`Store::events_fingerprint`].
+    events: Memo<EventsFingerprint>,
+    /// [`Store::camera_activity`] (a scan of media and events).
+    activity: Memo<Arc<Vec<CameraActivity>>>,
+}
+
+/// A value read from the database, with the [`DataVersion`] read just before it; shared by
+/// the clones of a store.
+type Memo<T> = Mutex<Option<(DataVersion, T)>>;
+
+/// How many events the store holds and how many of them carry a species: what caches of
+/// event summaries compare to know they are stale (an import or a live event adds events;
+/// a description or a relabel gives one a species).
+pub type EventsFingerprint = (i64, i64);
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -92,6 +118,9 @@ macro_rules! on_pool {
 
 mod documents;
 pub use documents::MAX_TASKS_LISTED;
+mod version;
+pub use version::DataVersion;
+use version::SqliteWatch;
 
 /// Inserts `rows` in multi-row `INSERT ... ON CONFLICT DO NOTHING` statements (a macro so
 /// that each backend gets concrete types; sqlx's generic executor bounds do not compose).
@@ -545,9 +574,7 @@ impl Store {
             // One connection: every connection to :memory: is its own database.
             let pool = SqlitePoolOptions::new().max_connections(1).connect_with(opts).await?;
             SQLITE_MIGRATIONS.run(&pool).await?;
-            Ok(Store {
-                pool: Pool::Sqlite(pool),
-            })
+            Ok(Store::new(Pool::Sqlite(pool), None))
         } else if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
             Self::open_sqlite_file(Path::new(path)).await
         } else if url.contains("://") {
@@ -582,11 +609,16 @@ impl Store {
             // touches a few thousand scattered pages.
             .pragma("mmap_size", "2147418112")
             .pragma("temp_store", "memory");
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(opts.clone())
+            .await?;
         SQLITE_MIGRATIONS.run(&pool).await?;
-        Ok(Store {
-            pool: Pool::Sqlite(pool),
-        })
+        let idle = <sqlx::SqliteConnection as sqlx::Connection>::connect_with(&opts).await?;
+        Ok(Store::new(
+            Pool::Sqlite(pool),
+            Some(Arc::new(SqliteWatch::new(path, idle))),
+        ))
     }
 
     /// Opens a PostgreSQL database with explicit options and applies migrations.
@@ -597,9 +629,66 @@ impl Store {
             .connect_with(opts)
             .await?;
         POSTGRES_MIGRATIONS.run(&pool).await?;
-        Ok(Store {
-            pool: Pool::Postgres(pool),
+        Ok(Store::new(Pool::Postgres(pool), None))
+    }
+
+    fn new(pool: Pool, watch: Option<Arc<SqliteWatch>>) -> Store {
+        Store {
+            pool,
+            watch,
+            memos: Arc::default(),
+        }
+    }
+
+    /// The value in `memo` if nothing was committed since it was read, else `load`'s (kept).
+    async fn memoised<T: Clone>(
+        &self,
+        memo: &Memo<T>,
+        load: impl std::future::Future<Output = StoreResult<T>>,
+    ) -> StoreResult<T> {
+        // The version first: a commit that lands during `load` costs a reload, not staleness.
+        let version = self.data_version().await;
+        if let Ok(m) = memo.lock()
+            && let Some((seen, value)) = m.as_ref()
+            && *seen == version
+        {
+            return Ok(value.clone());
+        }
+        let value = load.await?;
+        if let Ok(mut m) = memo.lock() {
+            *m = Some((version, value.clone()));
+        }
+        Ok(value)
+    }
+
+    /// [`EventsFingerprint`]: counted again only after something was committed
+    /// ([`Store::data_version`]), so asking before every question is cheap.
+    pub async fn events_fingerprint(&self) -> StoreResult<EventsFingerprint> {
+        self.memoised(&self.memos.events, async {
+            Ok(on_pool!(self, |pool, DB| sqlx::query_as(
+                "SELECT COUNT(*), COUNT(scientific_name) FROM events"
+            )
+            .fetch_one(pool)
+            .await?))
         })
+        .await
+    }
+
+    /// What the database has committed so far, from any connection of any process: equal
+    /// versions mean equal data. Cheap on an SQLite file (a read of the wal-index header, no
+    /// query); one small query on PostgreSQL. Read it before the data it is to guard.
+    pub async fn data_version(&self) -> DataVersion {
+        if let Some(watch) = &self.watch {
+            return watch.version().await;
+        }
+        match &self.pool {
+            Pool::Postgres(pool) => sqlx::query_scalar::<_, String>("SELECT pg_current_snapshot()::text")
+                .fetch_one(pool)
+                .await
+                .map(DataVersion::snapshot)
+                .unwrap_or_else(|_| DataVersion::unknown()),
+            Pool::Sqlite(_) => DataVersion::unknown(),
+        }
     }
 
     /// Which backend this store uses.
@@ -612,6 +701,9 @@ impl Store {
 
     /// Closes the pool, waiting for connections to finish (and SQLite to checkpoint).
     pub async fn close(&self) {
+        if let Some(watch) = &self.watch {
+            watch.close().await;
+        }
         on_pool!(self, |pool, DB| pool.close().await)
     }
 
@@ -820,12 +912,25 @@ impl Store {
 
     /// All cameras, by id.
     pub async fn cameras(&self) -> StoreResult<Vec<Camera>> {
-        let rows: Vec<CameraRow> = on_pool!(self, |pool, DB| sqlx::query_as(&format!(
-            "SELECT {CAMERA_COLUMNS} FROM cameras ORDER BY id"
-        ))
-        .fetch_all(pool)
-        .await?);
-        rows.into_iter().map(CameraRow::into_model).collect()
+        Ok(self.cameras_shared().await?.as_ref().clone())
+    }
+
+    /// All cameras, by id, shared: served from memory while the database is unchanged
+    /// ([`Store::data_version`]), read again after any commit.
+    pub async fn cameras_shared(&self) -> StoreResult<Arc<Vec<Camera>>> {
+        self.memoised(&self.memos.cameras, async {
+            let rows: Vec<CameraRow> = on_pool!(self, |pool, DB| sqlx::query_as(&format!(
+                "SELECT {CAMERA_COLUMNS} FROM cameras ORDER BY id"
+            ))
+            .fetch_all(pool)
+            .await?);
+            Ok(Arc::new(
+                rows.into_iter()
+                    .map(CameraRow::into_model)
+                    .collect::<StoreResult<Vec<_>>>()?,
+            ))
+        })
+        .await
     }
 
     /// One camera.
@@ -1198,6 +1303,16 @@ impl Store {
 
     /// Per camera: first and last media time and count, last event time and count.
     pub async fn camera_activity(&self) -> StoreResult<Vec<CameraActivity>> {
+        Ok(self
+            .memoised(&self.memos.activity, async {
+                Ok(Arc::new(self.camera_activity_now().await?))
+            })
+            .await?
+            .as_ref()
+            .clone())
+    }
+
+    async fn camera_activity_now(&self) -> StoreResult<Vec<CameraActivity>> {
         type Row = (String, Option<i64>, Option<i64>, i64, Option<i64>, i64);
         let rows: Vec<Row> = on_pool!(self, |pool, DB| {
             sqlx::query_as(

@@ -3,6 +3,7 @@
 mod common;
 
 use common::{small_study, t};
+use std::sync::Arc;
 use trailmesh_core::model::*;
 use trailmesh_core::store::*;
 
@@ -460,6 +461,8 @@ async fn a_description_fills_in_and_never_replaces_labels(store: &Store) {
         .count();
     assert!(e2_detections > 0);
     store.ingest(&study, None).await.unwrap();
+    let events = study.events.len() as i64;
+    assert_eq!(store.events_fingerprint().await.unwrap(), (events, events - 1));
     let fox = Species {
         scientific_name: "Urocyon cinereoargenteus".into(),
         common_name: Some("gray fox".into()),
@@ -474,6 +477,8 @@ async fn a_description_fills_in_and_never_replaces_labels(store: &Store) {
         confidence: Some(0.7),
     };
     assert!(store.describe_event(&described("e2", Some(fox.clone()))).await.unwrap());
+    // Caches of event summaries must see that an event gained a species.
+    assert_eq!(store.events_fingerprint().await.unwrap(), (events, events));
     let got = store.event("e2").await.unwrap().unwrap();
     assert_eq!(got.scientific_name.as_deref(), Some("Urocyon cinereoargenteus"));
     assert_eq!(got.behavior.as_deref(), Some("feeding|vigilance"));
@@ -516,4 +521,103 @@ async fn a_description_fills_in_and_never_replaces_labels(store: &Store) {
     assert_eq!(e1.classified_by.as_deref(), Some("A. Ranger"));
     assert_eq!(e1.description.as_deref(), Some("a fox sniffs the ground at e1"));
     assert!(!store.describe_event(&described("no-such-event", None)).await.unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_connections_commit_is_seen_and_reads_change_nothing_sqlite() {
+    let (store, dir) = common::sqlite().await;
+    let other = Store::open(&dir.path().join("trailmesh.db").display().to_string())
+        .await
+        .unwrap();
+    another_connections_commit_is_seen_and_reads_change_nothing(&store, &other).await;
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_connections_commit_is_seen_and_reads_change_nothing_postgres() {
+    let (store, schema) = common::postgres().await;
+    let other = schema.open_again().await;
+    another_connections_commit_is_seen_and_reads_change_nothing(&store, &other).await;
+    store.close().await;
+    schema.drop().await;
+}
+
+/// The cameras table is served from memory between commits; a commit by any other
+/// connection (here a second store on the same database) must be seen on the next call.
+async fn another_connections_commit_is_seen_and_reads_change_nothing(store: &Store, other: &Store) {
+    store.ingest(&small_study(), None).await.unwrap();
+    let before = store.data_version().await;
+    let cams = store.cameras().await.unwrap();
+    assert_eq!(cams.len(), 2);
+    assert_eq!(store.camera_activity().await.unwrap().len(), 2);
+    if store.backend() == Backend::Sqlite {
+        // Reads commit nothing. (PostgreSQL's snapshot also moves with other databases'
+        // writes, and the suite runs in parallel, so only SQLite is asked to stand still.)
+        store.counts().await.unwrap();
+        assert_eq!(store.data_version().await, before);
+        assert!(Arc::ptr_eq(
+            &store.cameras_shared().await.unwrap(),
+            &store.cameras_shared().await.unwrap()
+        ));
+    }
+    other.upsert_camera(&Camera::new("POND-03", "Pond")).await.unwrap();
+    assert_ne!(store.data_version().await, before);
+    let ids: Vec<String> = store.cameras().await.unwrap().into_iter().map(|c| c.id).collect();
+    assert_eq!(ids, ["CREEK-01", "POND-03", "RIDGE-02"]);
+    let active: Vec<String> = store
+        .camera_activity()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.camera_id)
+        .collect();
+    assert_eq!(active, ids);
+    let mut renamed = other.camera("POND-03").await.unwrap().unwrap();
+    renamed.name = "Beaver pond".into();
+    other.upsert_camera(&renamed).await.unwrap();
+    assert_eq!(store.camera("POND-03").await.unwrap().unwrap().name, "Beaver pond");
+    let cams = store.cameras().await.unwrap();
+    assert_eq!(cams[1].name, "Beaver pond");
+    other.close().await;
+}
+
+/// A commit by another process (Python's sqlite3 module, SQLite's own code, not ours)
+/// reaches the in-memory copy of the cameras table.
+#[tokio::test]
+async fn another_processs_commit_reaches_the_cached_cameras() {
+    let (store, dir) = common::sqlite().await;
+    store.ingest(&small_study(), None).await.unwrap();
+    assert_eq!(store.cameras().await.unwrap().len(), 2);
+    // The fast path: the wal-index header, not a query.
+    assert!(format!("{:?}", store.data_version().await).contains("WalIndex"));
+    let db = dir.path().join("trailmesh.db");
+    for (i, sql) in [
+        "INSERT INTO cameras (id, name) VALUES ('FEN-07', 'Fen edge')",
+        "UPDATE cameras SET name = 'Fen edge, north' WHERE id = 'FEN-07'",
+        "DELETE FROM cameras WHERE id = 'FEN-07'",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let version = store.data_version().await;
+        let script = format!(
+            "import sqlite3, sys\ndb = sqlite3.connect(sys.argv[1])\ndb.execute(\"{sql}\")\ndb.commit()\ndb.close()\n"
+        );
+        let out = std::process::Command::new("python3")
+            .arg("-c")
+            .arg(&script)
+            .arg(&db)
+            .output()
+            .expect("python3 runs (tests/run-all.sh needs it anyway)");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_ne!(store.data_version().await, version, "step {i}: {sql}");
+        let names: Vec<String> = store.cameras().await.unwrap().into_iter().map(|c| c.name).collect();
+        let want: &[&str] = match i {
+            0 => &["Creek crossing", "Fen edge", "North ridge saddle"],
+            1 => &["Creek crossing", "Fen edge, north", "North ridge saddle"],
+            _ => &["Creek crossing", "North ridge saddle"],
+        };
+        assert_eq!(names, want, "after: {sql}");
+    }
+    store.close().await;
 }

@@ -60,10 +60,10 @@ impl std::ops::Deref for Found {
     }
 }
 
-/// Loaded species, valid while the store holds `version` events.
+/// Loaded species, valid while the store's events fingerprint is `version`.
 #[derive(Debug, Default)]
 struct SpeciesCache {
-    version: i64,
+    version: trailmesh_core::store::EventsFingerprint,
     by_species: HashMap<String, Arc<Vec<EventBrief>>>,
 }
 
@@ -449,9 +449,9 @@ impl TrailBuilder {
     }
 
     /// Every animal sighting of `species`, oldest first; loaded once and reloaded when the
-    /// number of events in the store changes (an import, a live event).
+    /// store's events change (an import, a live event, a species given by a description).
     async fn species_events(&self, species: &str) -> SkillResult<Arc<Vec<EventBrief>>> {
-        let version = self.store.count_events(&EventQuery::default()).await?;
+        let version = self.store.events_fingerprint().await?;
         if let Ok(cache) = self.cache.lock()
             && cache.version == version
             && let Some(hit) = cache.by_species.get(species)

@@ -59,6 +59,14 @@ pub struct PgSchema {
 }
 
 impl PgSchema {
+    /// A second store (its own pool) on the same schema.
+    pub async fn open_again(&self) -> Store {
+        let opts = PgConnectOptions::from_str(&pg_url())
+            .unwrap()
+            .options([("search_path", self.schema.as_str())]);
+        Store::open_postgres(opts).await.expect("open PostgreSQL again")
+    }
+
     /// Drops the schema and everything in it.
     pub async fn drop(self) {
         let _ = sqlx::query(&format!("DROP SCHEMA {} CASCADE", self.schema))
