@@ -411,14 +411,14 @@ async fn import(store: &Store, config: &Config, data_dir: &Path, args: &ImportAr
                 skip_bad: args.skip_bad,
             };
             if args.detect {
-                let detector = trailmesh_vision::Detector::load(&config.vision)?;
+                let detector = std::sync::Arc::new(trailmesh_vision::Detector::load(&config.vision)?);
                 let opts = trailmesh_vision::pipeline::DetectImportOptions {
                     folder: opts,
                     thumbnails: Some(data_dir.join("thumbnails")),
                 };
                 let (summary, stats, to_describe) = trailmesh_vision::pipeline::import_folder_with_detection(
                     store,
-                    &detector,
+                    detector.clone(),
                     &config.vision,
                     path,
                     &opts,

@@ -9,7 +9,7 @@
 //! result into store rows (detections with their track and event, tracks with speed and
 //! heading, events with count and best frame) plus a JPEG thumbnail per event.
 
-use crate::batcher::{Detect, Ticket};
+use crate::batcher::{Detect, SharedDetector, Ticket};
 use crate::config::VisionConfig;
 use crate::detector::{Detector, PixelBox};
 use crate::motion::MotionGate;
@@ -361,7 +361,7 @@ impl Drop for VideoFrames {
 
 /// Runs every media file of one camera (sorted by time) through the pipeline.
 pub fn analyse_camera(
-    detector: &Detector,
+    detector: &dyn Detect,
     cfg: &VisionConfig,
     media: &[&Media],
     progress: &dyn Progress,
@@ -619,12 +619,14 @@ pub struct DetectImportOptions {
 
 /// Imports an SD-card folder like [`trailmesh_core::media_folder::import_folder`] and runs
 /// the detector, tracker and segmenter over it; media, detections, tracks and events are
-/// written in one transaction. Detection runs on the calling thread (it is CPU-bound).
-/// With `vision.describe` on, also returns each event's frames for a vision-language model
-/// (by event id; see [`event_frames`]), for the caller to describe once the import is in.
+/// written in one transaction. Files are read and letterboxed on the calling thread while
+/// the model runs on one worker thread per session ([`SharedDetector`], a few images
+/// outstanding), so decoding overlaps inference. With `vision.describe` on, also returns
+/// each event's frames for a vision-language model (by event id; see [`event_frames`]), for
+/// the caller to describe once the import is in.
 pub async fn import_folder_with_detection(
     store: &Store,
-    detector: &Detector,
+    detector: Arc<Detector>,
     cfg: &VisionConfig,
     dir: &Path,
     opts: &DetectImportOptions,
@@ -638,9 +640,10 @@ pub async fn import_folder_with_detection(
     let mut to_describe = Vec::new();
     let mut cameras: Vec<&str> = media.iter().map(|m| m.camera_id.as_str()).collect();
     cameras.dedup();
+    let shared = SharedDetector::start(detector.clone())?;
     for camera in cameras {
         let of_camera: Vec<&Media> = media.iter().filter(|m| m.camera_id == camera).collect();
-        let result = analyse_camera(detector, cfg, &of_camera, progress)?;
+        let result = analyse_camera(&shared, cfg, &of_camera, progress)?;
         let s = result.stats;
         stats.frames += s.frames;
         stats.gated_in += s.gated_in;
@@ -656,6 +659,7 @@ pub async fn import_folder_with_detection(
         batch.tracks.extend(rows.tracks);
         batch.detections.extend(rows.detections);
     }
+    drop(shared);
     let (cameras, deployments) = place_media(
         store,
         &mut batch.media,

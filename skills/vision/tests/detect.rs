@@ -7,7 +7,7 @@
 use image::RgbImage;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use trailmesh_core::import::NoProgress;
 use trailmesh_core::media_folder::FolderImportOptions;
 use trailmesh_core::store::{DetectionQuery, EventQuery, Store};
@@ -19,16 +19,16 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
-fn detector(size: u32) -> &'static Detector {
-    static D640: OnceLock<Detector> = OnceLock::new();
-    static D416: OnceLock<Detector> = OnceLock::new();
+fn detector(size: u32) -> &'static Arc<Detector> {
+    static D640: OnceLock<Arc<Detector>> = OnceLock::new();
+    static D416: OnceLock<Arc<Detector>> = OnceLock::new();
     let cell = if size == 640 { &D640 } else { &D416 };
     cell.get_or_init(|| {
         let cfg = VisionConfig {
             input_size: size,
             ..Default::default()
         };
-        Detector::load(&cfg).unwrap_or_else(|e| panic!("the detector must load for these tests: {e}"))
+        Arc::new(Detector::load(&cfg).unwrap_or_else(|e| panic!("the detector must load for these tests: {e}")))
     })
 }
 
@@ -123,7 +123,7 @@ fn moving_horse_frames(n: u32) -> Vec<RgbImage> {
 fn an_animal_crossing_the_frame_makes_one_event_with_a_track_heading_right() {
     let d = detector(640);
     let cfg = VisionConfig::default();
-    let mut run = CameraRun::new(d, &cfg);
+    let mut run = CameraRun::new(d.as_ref(), &cfg);
     let t0 = trailmesh_core::model::from_ms(1_717_200_000_000);
     // Two still frames of empty grass, then the horse crosses in 12 frames at 5 fps.
     let grass = pipeline::read_image(&fixtures().join("grass.png")).unwrap();
@@ -160,7 +160,6 @@ fn an_animal_crossing_the_frame_makes_one_event_with_a_track_heading_right() {
 /// Three cameras' runs with the horse crossing, through one shared detector at once.
 #[test]
 fn busy_cameras_share_model_runs_and_each_gets_its_own_boxes_and_event() {
-    use std::sync::Arc;
     use std::sync::atomic::Ordering::Relaxed;
     use trailmesh_vision::batcher::{Detect, SharedDetector};
     let cfg = VisionConfig {
@@ -281,7 +280,7 @@ async fn a_folder_of_photos_and_a_video_imports_with_detections_tracks_and_event
         thumbnails: Some(thumbs.clone()),
     };
     let (summary, stats, to_describe) =
-        pipeline::import_folder_with_detection(&store, d, &cfg, &card, &opts, &NoProgress)
+        pipeline::import_folder_with_detection(&store, d.clone(), &cfg, &card, &opts, &NoProgress)
             .await
             .unwrap();
     assert_eq!(summary.kind, "media-folder+detector");
@@ -339,7 +338,7 @@ async fn a_folder_of_photos_and_a_video_imports_with_detections_tracks_and_event
         .unwrap();
     assert!(on_grass.is_empty(), "{on_grass:?}");
     // The same folder again adds nothing.
-    let (again, _, _) = pipeline::import_folder_with_detection(&store, d, &cfg, &card, &opts, &NoProgress)
+    let (again, _, _) = pipeline::import_folder_with_detection(&store, d.clone(), &cfg, &card, &opts, &NoProgress)
         .await
         .unwrap();
     assert_eq!(again.report.inserted(), 0, "{:?}", again.report);
