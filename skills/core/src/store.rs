@@ -80,6 +80,10 @@ struct Memos {
     events: Memo<EventsFingerprint>,
     /// [`Store::camera_activity`] (a scan of media and events).
     activity: Memo<Arc<Vec<CameraActivity>>>,
+    /// Every deployment.
+    deployments: Memo<Arc<Vec<Deployment>>>,
+    /// Every malfunction window.
+    malfunctions: Memo<Arc<Vec<Malfunction>>>,
 }
 
 /// A value read from the database, with the [`DataVersion`] read just before it; shared by
@@ -944,8 +948,21 @@ impl Store {
         row.map(CameraRow::into_model).transpose()
     }
 
-    /// Deployments, optionally of one camera, ordered by camera and start.
+    /// Deployments, optionally of one camera, ordered by camera and start. All of them are
+    /// kept between commits.
     pub async fn deployments(&self, camera_id: Option<&str>) -> StoreResult<Vec<Deployment>> {
+        if camera_id.is_none() {
+            let all = self
+                .memoised(&self.memos.deployments, async {
+                    Ok(Arc::new(self.deployments_now(None).await?))
+                })
+                .await?;
+            return Ok(all.as_ref().clone());
+        }
+        self.deployments_now(camera_id).await
+    }
+
+    async fn deployments_now(&self, camera_id: Option<&str>) -> StoreResult<Vec<Deployment>> {
         let rows: Vec<DeploymentRow> = on_pool!(self, |pool, DB| {
             let mut q = QueryBuilder::<DB>::new(format!("SELECT {DEPLOYMENT_COLUMNS} FROM deployments"));
             if let Some(c) = camera_id {
@@ -957,8 +974,21 @@ impl Store {
         rows.into_iter().map(DeploymentRow::into_model).collect()
     }
 
-    /// Malfunction windows, optionally of one deployment, ordered by deployment and start.
+    /// Malfunction windows, optionally of one deployment, ordered by deployment and start. All
+    /// of them are kept between commits.
     pub async fn malfunctions(&self, deployment_id: Option<&str>) -> StoreResult<Vec<Malfunction>> {
+        if deployment_id.is_none() {
+            let all = self
+                .memoised(&self.memos.malfunctions, async {
+                    Ok(Arc::new(self.malfunctions_now(None).await?))
+                })
+                .await?;
+            return Ok(all.as_ref().clone());
+        }
+        self.malfunctions_now(deployment_id).await
+    }
+
+    async fn malfunctions_now(&self, deployment_id: Option<&str>) -> StoreResult<Vec<Malfunction>> {
         let rows: Vec<MalfunctionRow> = on_pool!(self, |pool, DB| {
             let mut q = QueryBuilder::<DB>::new("SELECT id, deployment_id, start_ms, end_ms, reason FROM malfunctions");
             if let Some(d) = deployment_id {

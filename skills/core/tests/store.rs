@@ -572,6 +572,27 @@ async fn another_connections_commit_is_seen_and_reads_change_nothing(store: &Sto
         .map(|a| a.camera_id)
         .collect();
     assert_eq!(active, ids);
+    // Deployments and malfunctions of every camera are kept between commits too.
+    let before = store.deployments(None).await.unwrap().len();
+    let mut extra = store.deployments(None).await.unwrap()[0].clone();
+    extra.id = "dep-pond".into();
+    extra.camera_id = "POND-03".into();
+    let outage = Malfunction {
+        id: "mf-pond".into(),
+        deployment_id: "dep-pond".into(),
+        start: extra.start,
+        end: extra.start,
+        reason: "lens fogged".into(),
+    };
+    let malfunctions = store.malfunctions(None).await.unwrap().len();
+    let batch = Batch {
+        deployments: vec![extra],
+        malfunctions: vec![outage],
+        ..Default::default()
+    };
+    other.ingest(&batch, None).await.unwrap();
+    assert_eq!(store.deployments(None).await.unwrap().len(), before + 1);
+    assert_eq!(store.malfunctions(None).await.unwrap().len(), malfunctions + 1);
     let mut renamed = other.camera("POND-03").await.unwrap().unwrap();
     renamed.name = "Beaver pond".into();
     other.upsert_camera(&renamed).await.unwrap();
