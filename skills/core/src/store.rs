@@ -665,6 +665,16 @@ impl Store {
         Ok(value)
     }
 
+    /// A copy of the list in `memo`, read again by `load` after any commit.
+    async fn kept_list<T: Clone>(
+        &self,
+        memo: &Memo<Arc<Vec<T>>>,
+        load: impl std::future::Future<Output = StoreResult<Vec<T>>>,
+    ) -> StoreResult<Vec<T>> {
+        let all = self.memoised(memo, async { Ok(Arc::new(load.await?)) }).await?;
+        Ok(all.as_ref().clone())
+    }
+
     /// [`EventsFingerprint`]: counted again only after something was committed
     /// ([`Store::data_version`]), so asking before every question is cheap.
     pub async fn events_fingerprint(&self) -> StoreResult<EventsFingerprint> {
@@ -951,15 +961,13 @@ impl Store {
     /// Deployments, optionally of one camera, ordered by camera and start. All of them are
     /// kept between commits.
     pub async fn deployments(&self, camera_id: Option<&str>) -> StoreResult<Vec<Deployment>> {
-        if camera_id.is_none() {
-            let all = self
-                .memoised(&self.memos.deployments, async {
-                    Ok(Arc::new(self.deployments_now(None).await?))
-                })
-                .await?;
-            return Ok(all.as_ref().clone());
+        match camera_id {
+            None => {
+                self.kept_list(&self.memos.deployments, self.deployments_now(None))
+                    .await
+            }
+            Some(_) => self.deployments_now(camera_id).await,
         }
-        self.deployments_now(camera_id).await
     }
 
     async fn deployments_now(&self, camera_id: Option<&str>) -> StoreResult<Vec<Deployment>> {
@@ -977,15 +985,13 @@ impl Store {
     /// Malfunction windows, optionally of one deployment, ordered by deployment and start. All
     /// of them are kept between commits.
     pub async fn malfunctions(&self, deployment_id: Option<&str>) -> StoreResult<Vec<Malfunction>> {
-        if deployment_id.is_none() {
-            let all = self
-                .memoised(&self.memos.malfunctions, async {
-                    Ok(Arc::new(self.malfunctions_now(None).await?))
-                })
-                .await?;
-            return Ok(all.as_ref().clone());
+        match deployment_id {
+            None => {
+                self.kept_list(&self.memos.malfunctions, self.malfunctions_now(None))
+                    .await
+            }
+            Some(_) => self.malfunctions_now(deployment_id).await,
         }
-        self.malfunctions_now(deployment_id).await
     }
 
     async fn malfunctions_now(&self, deployment_id: Option<&str>) -> StoreResult<Vec<Malfunction>> {
@@ -1333,13 +1339,7 @@ impl Store {
 
     /// Per camera: first and last media time and count, last event time and count.
     pub async fn camera_activity(&self) -> StoreResult<Vec<CameraActivity>> {
-        Ok(self
-            .memoised(&self.memos.activity, async {
-                Ok(Arc::new(self.camera_activity_now().await?))
-            })
-            .await?
-            .as_ref()
-            .clone())
+        self.kept_list(&self.memos.activity, self.camera_activity_now()).await
     }
 
     async fn camera_activity_now(&self) -> StoreResult<Vec<CameraActivity>> {
