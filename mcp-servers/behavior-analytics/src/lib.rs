@@ -9,11 +9,11 @@ use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::*;
 use rmcp::service::RequestContext;
-use rmcp::{ErrorData, Json, RoleServer, ServerHandler, tool, tool_handler, tool_router};
+use rmcp::{ErrorData, RoleServer, ServerHandler, tool, tool_handler, tool_router};
 use std::sync::Arc;
 use trailmesh_behavior_analytics::*;
 use trailmesh_core::Store;
-use trailmesh_mcp_kit::{LIST_TTL_MS, Portable, portable_router, skill_json};
+use trailmesh_mcp_kit::{Json, LIST_TTL_MS, Portable, portable_router, skill_json};
 
 /// The behavior-analytics MCP server. Cheap to clone (the skill's event cache is shared).
 #[derive(Debug, Clone)]

@@ -20,14 +20,14 @@ use clap::Parser;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CallToolResult, Implementation, ServerCapabilities, ServerConfig};
-use rmcp::{Json, ServerHandler, tool, tool_handler, tool_router};
+use rmcp::{ServerHandler, tool, tool_handler, tool_router};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use trailmesh_core::Store;
-use trailmesh_mcp_kit::{HttpOptions, Portable, portable_router, skill_json};
+use trailmesh_mcp_kit::{HttpOptions, Json, Portable, portable_router, skill_json};
 
 /// The benchmark's query as a tool: the first page of the cameras table, nothing else.
 #[derive(Debug, Clone)]

@@ -9,11 +9,11 @@ use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::*;
 use rmcp::service::RequestContext;
-use rmcp::{ErrorData, Json, RoleServer, ServerHandler, tool, tool_handler, tool_router};
+use rmcp::{ErrorData, RoleServer, ServerHandler, tool, tool_handler, tool_router};
 use std::sync::Arc;
 use trailmesh_core::Store;
 use trailmesh_event_analyzer::*;
-use trailmesh_mcp_kit::{LIST_TTL_MS, Portable, json_resource, portable_router, skill_error_data, skill_json};
+use trailmesh_mcp_kit::{Json, LIST_TTL_MS, Portable, json_resource, portable_router, skill_error_data, skill_json};
 
 const BEST_FRAME_TEMPLATE: &str = "trailmesh://events/{id}/best-frame";
 const DESCRIPTION_TEMPLATE: &str = "trailmesh://events/{id}/description";

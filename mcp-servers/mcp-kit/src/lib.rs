@@ -17,7 +17,7 @@ pub mod schema;
 pub mod serve;
 pub mod validate;
 
-pub use result::{Portable, skill_json, tool_error};
+pub use result::{Json, Portable, skill_json, tool_error};
 pub use schema::{patch_output_schema, portable, portable_router};
 pub use serve::{HttpOptions, Transport, init_stderr_logging, run, serve_http, serve_stdio};
 

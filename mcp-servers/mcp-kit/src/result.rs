@@ -1,12 +1,12 @@
 //! A skill's result as an MCP tool result.
 //!
-//! `Ok` becomes structured content plus the same JSON as a text block (rmcp's [`Json`]); the
-//! tool's outputSchema comes from the same type. `Err` becomes a result with `isError: true`
+//! `Ok` becomes structured content plus the same JSON as a text block ([`Json`], in place of
+//! rmcp's); the tool's outputSchema comes from the same type. `Err` becomes a result with `isError: true`
 //! and a message that says what to fix, never a JSON-RPC error: models read tool results,
 //! and clients hide protocol errors.
 
-use rmcp::Json;
-use rmcp::model::{CallToolResult, ContentBlock};
+use rmcp::handler::server::tool::IntoCallToolResult;
+use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock};
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::borrow::Cow;
@@ -34,6 +34,24 @@ impl<T: JsonSchema> JsonSchema for Portable<T> {
 
     fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
         T::json_schema(generator)
+    }
+}
+
+/// A tool's structured output, in place of rmcp's `Json` (write tools as
+/// `-> Result<Json<Portable<T>>, CallToolResult>`; rmcp's `#[tool]` macro knows the wrapper
+/// by its name and derives the outputSchema from `Portable<T>` as before). rmcp's own builds
+/// the JSON value tree of the answer twice (its `to_value` of `Portable`, which serialises
+/// through a tree of its own); this one builds it once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Json<T>(pub T);
+
+impl<T: Serialize + JsonSchema + 'static> IntoCallToolResult for Json<Portable<T>> {
+    fn into_call_tool_result(self) -> Result<CallToolResponse, rmcp::ErrorData> {
+        let mut value = serde_json::to_value(&self.0.0).map_err(|e| {
+            rmcp::ErrorData::internal_error(format!("cannot serialise the structured content: {e}"), None)
+        })?;
+        crate::schema::strip_nulls(&mut value);
+        Ok(CallToolResult::structured(value).into())
     }
 }
 

@@ -8,11 +8,11 @@ use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::*;
 use rmcp::service::RequestContext;
-use rmcp::{ErrorData, Json, RoleServer, ServerHandler, tool, tool_handler, tool_router};
+use rmcp::{ErrorData, RoleServer, ServerHandler, tool, tool_handler, tool_router};
 use std::sync::Arc;
 use trailmesh_core::Store;
 use trailmesh_mcp_kit::{
-    LIST_TTL_MS, Portable, json_resource, patch_output_schema, portable_router, skill_error_data, skill_json,
+    Json, LIST_TTL_MS, Portable, json_resource, patch_output_schema, portable_router, skill_error_data, skill_json,
 };
 use trailmesh_trail_builder::*;
 
