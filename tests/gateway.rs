@@ -429,7 +429,7 @@ fn a_clip_published_over_whip_becomes_one_event_with_a_track_heading_right_and_a
     assert_eq!(events.len(), 1, "one crossing, one event: {events:#?}");
     let e = &events[0];
     assert_eq!(e.camera_id, "TEST-A");
-    assert_eq!(e.count, Some(1), "one horse");
+    assert_eq!(e.count, Some(1), "one horse: {:#?}", tracks_of(&gw.db, &e.id));
     // The horse is in frame from 2 s to 6 s of the clip.
     assert!(
         e.start >= secs(t0 + 1.0) && e.end <= secs(t_end + 1.0),
@@ -918,7 +918,7 @@ fn a_vp8_publisher_is_decoded_by_ffmpeg_into_an_event_and_relayed_to_a_vp8_viewe
     let events = events_of(&gw.db, "TEST-A", Duration::from_secs(20));
     assert_eq!(events.len(), 1, "one crossing, one event: {events:#?}");
     let e = &events[0];
-    assert_eq!(e.count, Some(1), "one horse");
+    assert_eq!(e.count, Some(1), "one horse: {:#?}", tracks_of(&gw.db, &e.id));
     assert!(
         e.start >= secs(t0) && e.end <= secs(t_end + 1.0),
         "event {}..{}",

@@ -3,7 +3,10 @@
 //! Tracks sorted by start are joined into one event while each begins less than `gap_s`
 //! after the event so far ended. An event spans its tracks; its count is the largest number
 //! of tracks seen on one frame (the usual "maximum simultaneous count" of camera-trap
-//! studies), and its best frame is the frame of its highest-scoring box.
+//! studies), and its best frame is the frame of its highest-scoring box. As SORT confirms a
+//! track only after a few hits, a track shorter than [`CONFIRMED_POINTS`] boxes (a
+//! compression artefact boxed for a frame or two beside a real animal) does not count when
+//! the event has a longer one; an event of short tracks only (a photo burst) counts them all.
 
 use crate::tracker::{TrackPoint, TrackResult};
 use std::collections::BTreeMap;
@@ -32,6 +35,10 @@ impl EventGroup {
     }
 }
 
+/// Boxes a track needs to count towards an event's number of animals, when the event has such
+/// a track.
+pub const CONFIRMED_POINTS: usize = 3;
+
 /// Groups tracks (of one camera) into events separated by gaps of at least `gap_s` seconds.
 pub fn segment(mut tracks: Vec<TrackResult>, gap_s: f64) -> Vec<EventGroup> {
     tracks.retain(|t| !t.points.is_empty());
@@ -53,8 +60,12 @@ pub fn segment(mut tracks: Vec<TrackResult>, gap_s: f64) -> Vec<EventGroup> {
         }
     }
     for e in &mut events {
+        let confirmed = e.tracks.iter().any(|t| t.points.len() >= CONFIRMED_POINTS);
         let mut per_frame: BTreeMap<(Timestamp, i64), usize> = BTreeMap::new();
         for t in &e.tracks {
+            if confirmed && t.points.len() < CONFIRMED_POINTS {
+                continue;
+            }
             for p in &t.points {
                 *per_frame.entry((p.time, p.frame)).or_default() += 1;
             }
@@ -109,5 +120,20 @@ mod tests {
         assert_eq!(events[0].max_count, 2, "tracks 1 and 2 overlap on frames 5..9");
         assert_eq!(events[0].best().unwrap().bbox.score, 0.9);
         assert_eq!(events[1].max_count, 1);
+    }
+
+    #[test]
+    fn a_fragment_beside_a_confirmed_track_is_not_a_second_animal() {
+        // A horse tracked for 20 frames, and a box that lived two frames beside it.
+        let events = segment(vec![track(1, 0, 20, 0.8), track(2, 5, 2, 0.5)], 60.0);
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].tracks.len(), 2, "the fragment stays part of the event");
+        assert_eq!(events[0].max_count, 1);
+        // Three frames is a confirmed second animal.
+        let events = segment(vec![track(1, 0, 20, 0.8), track(2, 5, 3, 0.5)], 60.0);
+        assert_eq!(events[0].max_count, 2);
+        // A photo burst (one box per track) counts every box.
+        let events = segment(vec![track(1, 0, 1, 0.8), track(2, 0, 1, 0.5)], 60.0);
+        assert_eq!(events[0].max_count, 2);
     }
 }
