@@ -78,9 +78,7 @@ fn parse<T: DeserializeOwned>(operation: &str, mut arguments: Value) -> Result<T
 
 fn to_json<T: Serialize>(result: SkillResult<T>) -> Result<Value, CallError> {
     let value = result?;
-    let mut json = serde_json::to_value(&value).map_err(|e| SkillError::invalid("result", e.to_string()))?;
-    trailmesh_mcp_kit::schema::strip_nulls(&mut json);
-    Ok(json)
+    Ok(trailmesh_mcp_kit::schema::portable_value(&value).map_err(|e| SkillError::invalid("result", e.to_string()))?)
 }
 
 /// `match` from operation names to skill methods; the input type is inferred from the method.

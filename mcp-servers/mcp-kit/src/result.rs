@@ -1,9 +1,9 @@
 //! A skill's result as an MCP tool result.
 //!
-//! `Ok` becomes structured content plus the same JSON as a text block ([`Json`], in place of
-//! rmcp's); the tool's outputSchema comes from the same type. `Err` becomes a result with `isError: true`
-//! and a message that says what to fix, never a JSON-RPC error: models read tool results,
-//! and clients hide protocol errors.
+//! `Ok` becomes structured content plus the same JSON as a text block ([`Json`], in place
+//! of rmcp's); the tool's outputSchema comes from the same type. `Err` becomes a result with
+//! `isError: true` and a message that says what to fix, never a JSON-RPC error: models read
+//! tool results, and clients hide protocol errors.
 
 use rmcp::handler::server::tool::IntoCallToolResult;
 use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock};
@@ -21,9 +21,9 @@ pub struct Portable<T>(pub T);
 
 impl<T: Serialize> Serialize for Portable<T> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut value = serde_json::to_value(&self.0).map_err(serde::ser::Error::custom)?;
-        crate::schema::strip_nulls(&mut value);
-        value.serialize(serializer)
+        crate::schema::portable_value(&self.0)
+            .map_err(serde::ser::Error::custom)?
+            .serialize(serializer)
     }
 }
 
@@ -47,10 +47,9 @@ pub struct Json<T>(pub T);
 
 impl<T: Serialize + JsonSchema + 'static> IntoCallToolResult for Json<Portable<T>> {
     fn into_call_tool_result(self) -> Result<CallToolResponse, rmcp::ErrorData> {
-        let mut value = serde_json::to_value(&self.0.0).map_err(|e| {
+        let value = crate::schema::portable_value(&self.0.0).map_err(|e| {
             rmcp::ErrorData::internal_error(format!("cannot serialise the structured content: {e}"), None)
         })?;
-        crate::schema::strip_nulls(&mut value);
         Ok(CallToolResult::structured(value).into())
     }
 }

@@ -162,6 +162,13 @@ fn is_nullable(schema: &Value, defs: &Map<String, Value>) -> bool {
     }
 }
 
+/// `value` as JSON without `null` members ([`strip_nulls`]): what a tool or agent sends.
+pub fn portable_value<T: serde::Serialize + ?Sized>(value: &T) -> serde_json::Result<Value> {
+    let mut json = serde_json::to_value(value)?;
+    strip_nulls(&mut json);
+    Ok(json)
+}
+
 /// Removes `null` members from every object in `value`, so output validates against a
 /// [`portable`] schema (where a nullable field became an optional one).
 pub fn strip_nulls(value: &mut Value) {

@@ -7,10 +7,10 @@
 //!   <https://www.sqlite.org/walformat.html>, section 2.1). A commit always rewrites it (the
 //!   frame count `mxFrame` grows, or a restarted log gets new salts), and it is kept twice,
 //!   written second copy first, so a read whose two copies agree is not torn. Reading it is
-//!   one `pread`, a couple of microseconds, with no lock and no trip to SQLite's worker
-//!   thread. The store holds one idle connection open for its whole life so that SQLite
-//!   never deletes and recreates the `-shm` file under us (it does when the last connection
-//!   closes). If the file cannot be read, `PRAGMA data_version` on that idle connection
+//!   one `pread` on a file kept open, about a microsecond, with no lock and no trip to
+//!   sqlx's worker thread. The store holds one idle connection open for its whole life so
+//!   that SQLite never deletes and recreates the `-shm` file under us (it does when the last
+//!   connection closes). If the file cannot be read, `PRAGMA data_version` on that idle connection
 //!   answers instead (it changes whenever another connection commits, and that connection
 //!   never writes).
 //! - PostgreSQL: `pg_current_snapshot()`. Two equal snapshots see exactly the same committed
@@ -62,6 +62,8 @@ impl DataVersion {
 #[derive(Debug)]
 pub(crate) struct SqliteWatch {
     shm: PathBuf,
+    /// The `-shm` file, opened on first use and kept (the idle connection keeps it in place).
+    file: std::sync::OnceLock<std::fs::File>,
     /// Held open so the `-shm` file lives as long as the store; answers `PRAGMA
     /// data_version` when the file cannot be read.
     idle: tokio::sync::Mutex<Option<SqliteConnection>>,
@@ -74,6 +76,7 @@ impl SqliteWatch {
         shm.push("-shm");
         SqliteWatch {
             shm: PathBuf::from(shm),
+            file: std::sync::OnceLock::new(),
             idle: tokio::sync::Mutex::new(Some(conn)),
         }
     }
@@ -99,7 +102,13 @@ impl SqliteWatch {
     #[cfg(unix)]
     fn read_header(&self) -> Option<[u8; HEADER]> {
         use std::os::unix::fs::FileExt;
-        let file = std::fs::File::open(&self.shm).ok()?;
+        let file = match self.file.get() {
+            Some(f) => f,
+            None => {
+                let opened = std::fs::File::open(&self.shm).ok()?;
+                self.file.get_or_init(|| opened)
+            }
+        };
         let mut both = [0u8; 2 * HEADER];
         // A writer may be between its two copies: try again a few times.
         for _ in 0..4 {
