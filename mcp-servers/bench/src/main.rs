@@ -15,6 +15,10 @@
 //! cargo run --release -p trailmesh-mcp-bench -- --data-dir /tmp/bench --python .venv/bin/python
 //! ```
 
+/// The allocator of the `trailmesh` binary, whose MCP servers this stands for.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use rmcp::handler::server::router::tool::ToolRouter;

@@ -41,16 +41,24 @@ impl<T: JsonSchema> JsonSchema for Portable<T> {
 /// `-> Result<Json<Portable<T>>, CallToolResult>`; rmcp's `#[tool]` macro knows the wrapper
 /// by its name and derives the outputSchema from `Portable<T>` as before). rmcp's own builds
 /// the JSON value tree of the answer twice (its `to_value` of `Portable`, which serialises
-/// through a tree of its own); this one builds it once.
+/// through a tree of its own); this one builds it once and writes its text with serde_json's
+/// writer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Json<T>(pub T);
 
 impl<T: Serialize + JsonSchema + 'static> IntoCallToolResult for Json<Portable<T>> {
     fn into_call_tool_result(self) -> Result<CallToolResponse, rmcp::ErrorData> {
-        let value = crate::schema::portable_value(&self.0.0).map_err(|e| {
+        let cannot = |e: serde_json::Error| {
             rmcp::ErrorData::internal_error(format!("cannot serialise the structured content: {e}"), None)
-        })?;
-        Ok(CallToolResult::structured(value).into())
+        };
+        let value = crate::schema::portable_value(&self.0.0).map_err(cannot)?;
+        // The same JSON as text, for clients that read only `content`. serde_json's writer, not
+        // `Value`'s `Display` (which rmcp's `CallToolResult::structured` uses): that one goes
+        // through `fmt::Formatter` a token at a time and cost twice as much here.
+        let text = serde_json::to_string(&value).map_err(cannot)?;
+        let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
+        result.structured_content = Some(value);
+        Ok(result.into())
     }
 }
 
@@ -118,6 +126,32 @@ mod tests {
     struct Nullable {
         /// Serialised as null when absent.
         note: Option<String>,
+    }
+
+    #[test]
+    fn json_is_structured_content_and_the_same_json_as_text() {
+        let answer = Json(Portable(Nullable { note: None })).into_call_tool_result().unwrap();
+        let rmcp::model::CallToolResponse::Complete(result) = answer else {
+            panic!("a complete result was expected");
+        };
+        assert_eq!(result.is_error, Some(false));
+        // No null member: the portable outputSchema made `note` optional, not nullable.
+        assert_eq!(result.structured_content, Some(serde_json::json!({})));
+        let Out { n, name } = Out {
+            n: 7,
+            name: Some("a \"quoted\" name".into()),
+        };
+        let answer = Json(Portable(Out { n, name })).into_call_tool_result().unwrap();
+        let rmcp::model::CallToolResponse::Complete(result) = answer else {
+            panic!("a complete result was expected");
+        };
+        let structured = result.structured_content.clone().unwrap();
+        assert_eq!(structured, serde_json::json!({"n": 7, "name": "a \"quoted\" name"}));
+        let [block] = result.content.as_slice() else {
+            panic!("one text block was expected, got {:?}", result.content);
+        };
+        let text = &block.as_text().expect("a text block").text;
+        assert_eq!(serde_json::from_str::<serde_json::Value>(text).unwrap(), structured);
     }
 
     #[test]
