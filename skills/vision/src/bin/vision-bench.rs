@@ -9,6 +9,10 @@
 //! Prints images per second for both, their ratio, and our time outside the model as a
 //! share of inference time.
 
+/// The allocator of the `trailmesh` binary, whose import this times.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
