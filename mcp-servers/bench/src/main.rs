@@ -9,7 +9,9 @@
 //!   camera: four queries and the health rules), and the same skill call without MCP.
 //!
 //! Reports median and p99 latency of sequential calls and calls/s with concurrent clients.
-//! Not a test.
+//! The comparison with Python runs in rounds (`--rounds`, default 3), each measuring both
+//! servers in both eras one after the other, and ends with each era's median and lowest
+//! ratio. Not a test.
 //!
 //! ```text
 //! cargo run --release -p trailmesh-mcp-bench -- --data-dir /tmp/bench --python .venv/bin/python
@@ -156,6 +158,10 @@ struct Args {
     /// servers far less CPU than an in-process client); default: `wrk` on PATH if present.
     #[arg(long)]
     wrk: Option<PathBuf>,
+    /// Rounds of the comparison with Python: each measures trailmesh and then Python in
+    /// each era, so that a drift of the machine's speed falls on both sides alike.
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
 }
 
 /// `wrk` to use, if any.
@@ -406,6 +412,99 @@ async fn measure(t: &Target, args: &Args) -> Result<Figures> {
     })
 }
 
+fn era(modern: bool) -> &'static str {
+    if modern { "2026-07-28" } else { "2025-11-25" }
+}
+
+/// A Python SDK server on the benchmark's database (stateless for the 2026-07-28 era,
+/// sessions for 2025-11-25, as ours), killed when dropped.
+struct PythonServer {
+    child: std::process::Child,
+    url: String,
+}
+
+impl PythonServer {
+    async fn start(python: &std::path::Path, db: &std::path::Path, stateless: bool) -> Result<Self> {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("py/bench_server.py");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let mut cmd = std::process::Command::new(python);
+        cmd.arg(&script).arg("--db").arg(db).arg("--port").arg(port.to_string());
+        if stateless {
+            cmd.arg("--stateless");
+        }
+        let child = cmd
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .with_context(|| format!("cannot run {}", python.display()))?;
+        let server = PythonServer {
+            child,
+            url: format!("http://127.0.0.1:{port}/mcp"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+            if Instant::now() > deadline {
+                bail!("the Python server did not start within 30 s");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(server)
+    }
+}
+
+impl Drop for PythonServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The same query against the Python SDK's server, in rounds; prints each round's ratio and,
+/// per era, the median and the lowest.
+async fn compare_with_python(python: &std::path::Path, db: &std::path::Path, ours: &str, args: &Args) -> Result<()> {
+    let modern_py = PythonServer::start(python, db, true).await?;
+    let legacy_py = PythonServer::start(python, db, false).await?;
+    let mut ratios: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    for round in 1..=args.rounds.max(1) {
+        for (i, modern) in [true, false].into_iter().enumerate() {
+            let ours_t = Target {
+                name: "trailmesh, same query",
+                url: ours.to_string(),
+                modern,
+                session: None,
+            };
+            let py_t = Target {
+                name: "Python SDK MCPServer",
+                url: if modern { &modern_py.url } else { &legacy_py.url }.clone(),
+                modern,
+                session: None,
+            };
+            let a = measure(&ours_t, args).await?;
+            report(ours_t.name, era(modern), &a);
+            let b = measure(&py_t, args).await?;
+            report(py_t.name, era(modern), &b);
+            let ratio = a.calls_per_s / b.calls_per_s;
+            println!(
+                "round {round}, {}: trailmesh / Python {ratio:.1}x calls/s, {:.1}x lower median latency",
+                era(modern),
+                b.median_us / a.median_us
+            );
+            ratios[i].push(ratio);
+        }
+    }
+    for (i, modern) in [true, false].into_iter().enumerate() {
+        let mut r = ratios[i].clone();
+        r.sort_by(|a, b| a.total_cmp(b));
+        println!(
+            "same query, {}, trailmesh / Python over {} rounds: median {:.1}x, lowest {:.1}x",
+            era(modern),
+            r.len(),
+            r[r.len() / 2],
+            r[0]
+        );
+    }
+    Ok(())
+}
+
 fn report(name: &str, era: &str, f: &Figures) {
     println!(
         "{name:<28} {era:<11} median {:>8.1} us   p99 {:>8.1} us   {:>9.0} calls/s",
@@ -454,18 +553,6 @@ async fn main() -> Result<()> {
             None => "load from in-process clients".to_string(),
         }
     );
-    let mut ours = Vec::new();
-    for modern in [true, false] {
-        let t = Target {
-            name: "trailmesh, same query",
-            url: same_query.url.clone(),
-            modern,
-            session: None,
-        };
-        let f = measure(&t, &args).await?;
-        report(t.name, if modern { "2026-07-28" } else { "2025-11-25" }, &f);
-        ours.push(f);
-    }
     for modern in [true, false] {
         let t = Target {
             name: "trailmesh, skill tool",
@@ -474,7 +561,7 @@ async fn main() -> Result<()> {
             session: None,
         };
         let f = measure(&t, &args).await?;
-        report(t.name, if modern { "2026-07-28" } else { "2025-11-25" }, &f);
+        report(t.name, era(modern), &f);
     }
     NOOP.store(true, std::sync::atomic::Ordering::Relaxed);
     let t = Target {
@@ -519,46 +606,18 @@ async fn main() -> Result<()> {
         lat[lat.len() / 2]
     );
 
-    if let Some(python) = &args.python {
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("py/bench_server.py");
-        for (modern, stateless) in [(true, true), (false, false)] {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-            let mut cmd = std::process::Command::new(python);
-            cmd.arg(&script)
-                .arg("--db")
-                .arg(&db)
-                .arg("--port")
-                .arg(port.to_string());
-            if stateless {
-                cmd.arg("--stateless");
+    match &args.python {
+        Some(python) => compare_with_python(python, &db, &same_query.url, &args).await?,
+        None => {
+            for modern in [true, false] {
+                let t = Target {
+                    name: "trailmesh, same query",
+                    url: same_query.url.clone(),
+                    modern,
+                    session: None,
+                };
+                report(t.name, era(modern), &measure(&t, &args).await?);
             }
-            let mut child = cmd.stdout(std::process::Stdio::null()).spawn()?;
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-                if Instant::now() > deadline {
-                    let _ = child.kill();
-                    bail!("the Python server did not start");
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            let t = Target {
-                name: "Python SDK MCPServer",
-                url: format!("http://127.0.0.1:{port}/mcp"),
-                modern,
-                session: None,
-            };
-            let measured = measure(&t, &args).await;
-            let _ = child.kill();
-            let _ = child.wait();
-            let f = measured?;
-            report(t.name, if modern { "2026-07-28" } else { "2025-11-25" }, &f);
-            // Era against era: ours[0] is 2026-07-28, ours[1] is 2025-11-25.
-            let same_era = &ours[usize::from(!modern)];
-            println!(
-                "same query, same era, trailmesh / Python: {:.1}x calls/s, {:.1}x lower median latency",
-                same_era.calls_per_s / f.calls_per_s,
-                f.median_us / same_era.median_us
-            );
         }
     }
     shutdown.cancel();
