@@ -135,7 +135,16 @@ pub struct SharedDetector {
     detector: Arc<Detector>,
     queue: Mutex<Sender<Job>>,
     stats: Arc<BatchStats>,
+    /// Input tensors handed back by the workers for the next submissions: a slot is 2-5 MB,
+    /// and a fresh one per frame cost page faults and zeroing.
+    spare: Arc<Spare>,
 }
+
+/// Most input buffers kept for reuse.
+const SPARE_BUFFERS: usize = 8;
+
+/// Input buffers waiting for reuse.
+type Spare = Mutex<Vec<Vec<f32>>>;
 
 impl SharedDetector {
     /// Starts one worker thread per session of `detector`.
@@ -143,17 +152,19 @@ impl SharedDetector {
         let (tx, rx) = channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
         let stats = Arc::new(BatchStats::default());
+        let spare = Arc::new(Spare::default());
         for session in 0..detector.sessions() {
-            let (rx, detector, stats) = (rx.clone(), detector.clone(), stats.clone());
+            let (rx, detector, stats, spare) = (rx.clone(), detector.clone(), stats.clone(), spare.clone());
             std::thread::Builder::new()
                 .name(format!("inference-{session}"))
-                .spawn(move || worker(session, &rx, &detector, &stats))
+                .spawn(move || worker(session, &rx, &detector, &stats, &spare))
                 .map_err(|e| VisionError::Ort(format!("cannot start an inference thread: {e}")))?;
         }
         Ok(SharedDetector {
             detector,
             queue: Mutex::new(tx),
             stats,
+            spare,
         })
     }
 
@@ -172,7 +183,9 @@ impl Detect for SharedDetector {
     fn submit(&self, imgs: Vec<Arc<RgbImage>>) -> Result<Ticket> {
         let size = self.detector.input_size();
         let slot = 3 * size * size;
-        let mut input = vec![0f32; slot * imgs.len()];
+        // A used buffer when one is spare: letterbox_into writes every value of a slot.
+        let mut input = self.spare.lock().ok().and_then(|mut s| s.pop()).unwrap_or_default();
+        input.resize(slot * imgs.len(), 0.0);
         let frames: Vec<(f32, u32, u32)> = imgs
             .iter()
             .zip(input.chunks_exact_mut(slot))
@@ -206,7 +219,7 @@ impl Detect for SharedDetector {
 }
 
 /// One session's loop: the oldest job plus whatever else is waiting, up to a batch.
-fn worker(session: usize, rx: &Mutex<Receiver<Job>>, detector: &Detector, stats: &BatchStats) {
+fn worker(session: usize, rx: &Mutex<Receiver<Job>>, detector: &Detector, stats: &BatchStats, spare: &Spare) {
     let max = detector.batch_size().max(1);
     let mut carry: Option<Job> = None;
     loop {
@@ -251,20 +264,37 @@ fn worker(session: usize, rx: &Mutex<Receiver<Job>>, detector: &Detector, stats:
         if jobs.len() > 1 {
             stats.combined_runs.fetch_add(1, Ordering::Relaxed);
         }
+        let replies: Vec<(Sender<Result<Vec<f32>>>, usize)> = jobs
+            .into_iter()
+            .map(|j| {
+                if let Ok(mut s) = spare.lock()
+                    && s.len() < SPARE_BUFFERS
+                {
+                    s.push(j.input);
+                }
+                (j.reply, j.frames)
+            })
+            .collect();
         match result {
+            // One submission: its output as is, not a copy.
+            Ok(out) if replies.len() == 1 => {
+                if let Some((reply, _)) = replies.into_iter().next() {
+                    let _ = reply.send(Ok(out));
+                }
+            }
             Ok(out) => {
                 let per = out.len() / frames.max(1);
                 let mut at = 0;
-                for j in jobs {
-                    let end = at + per * j.frames;
-                    let _ = j.reply.send(Ok(out[at..end].to_vec()));
+                for (reply, frames) in replies {
+                    let end = at + per * frames;
+                    let _ = reply.send(Ok(out[at..end].to_vec()));
                     at = end;
                 }
             }
             Err(e) => {
                 let message = e.to_string();
-                for j in jobs {
-                    let _ = j.reply.send(Err(VisionError::Ort(message.clone())));
+                for (reply, _) in replies {
+                    let _ = reply.send(Err(VisionError::Ort(message.clone())));
                 }
             }
         }

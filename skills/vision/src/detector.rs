@@ -65,13 +65,15 @@ impl PixelBox {
     }
 }
 
-/// Letterboxes an RGB image into one `[3, size, size]` slot of the input tensor (which must be
-/// zeroed: the padding stays black) and returns the resize ratio. Bilinear, pixel centres
-/// aligned (as OpenCV's `INTER_LINEAR`).
+/// Letterboxes an RGB image into one `[3, size, size]` slot of the input tensor and returns
+/// the resize ratio. Bilinear, pixel centres aligned (as OpenCV's `INTER_LINEAR`); the image
+/// sits top left and the rest of the slot is written black, so a slot can be reused without
+/// clearing it first.
 pub fn letterbox_into(img: &RgbImage, size: usize, out: &mut [f32]) -> f32 {
     let (w, h) = (img.width() as usize, img.height() as usize);
     assert_eq!(out.len(), 3 * size * size, "one letterbox slot");
     if w == 0 || h == 0 {
+        out.fill(0.0);
         return 1.0;
     }
     let ratio = (size as f32 / w as f32).min(size as f32 / h as f32);
@@ -79,6 +81,12 @@ pub fn letterbox_into(img: &RgbImage, size: usize, out: &mut [f32]) -> f32 {
     let nh = ((h as f32 * ratio) as usize).clamp(1, size);
     let src = img.as_raw();
     let plane = size * size;
+    for p in out.chunks_exact_mut(plane) {
+        for row in p[..nh * size].chunks_exact_mut(size) {
+            row[nw..].fill(0.0);
+        }
+        p[nh * size..].fill(0.0);
+    }
     let (sx, sy) = (w as f32 / nw as f32, h as f32 / nh as f32);
     let xs: Vec<(usize, usize, f32)> = (0..nw)
         .map(|x| {
@@ -362,6 +370,19 @@ mod tests {
         assert!((out[size * size + 10 * size + 5] - 20.0).abs() < 1e-4);
         assert!((out[2 * size * size + 10 * size + 63] - 30.0).abs() < 1e-4);
         assert_eq!(out[40 * size + 5], 0.0);
+        // A slot that held another image (here: all 255) gets the same values: the padding
+        // is written, not assumed zero.
+        let mut dirty = vec![255f32; 3 * size * size];
+        assert_eq!(letterbox_into(&img, size, &mut dirty), r);
+        assert_eq!(dirty, out);
+        // A tall image pads on the right.
+        let tall = RgbImage::from_pixel(50, 100, image::Rgb([10, 20, 30]));
+        let mut clean = vec![0f32; 3 * size * size];
+        let mut dirty = vec![-1f32; 3 * size * size];
+        letterbox_into(&tall, size, &mut clean);
+        letterbox_into(&tall, size, &mut dirty);
+        assert_eq!(dirty, clean);
+        assert_eq!(clean[10 * size + 40], 0.0);
     }
 
     #[test]
