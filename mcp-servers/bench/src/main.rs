@@ -505,6 +505,20 @@ async fn compare_with_python(python: &std::path::Path, db: &std::path::Path, our
     Ok(())
 }
 
+/// Measures the server at `url` in both eras and prints each.
+async fn report_both_eras(name: &'static str, url: &str, args: &Args) -> Result<()> {
+    for modern in [true, false] {
+        let t = Target {
+            name,
+            url: url.to_string(),
+            modern,
+            session: None,
+        };
+        report(name, era(modern), &measure(&t, args).await?);
+    }
+    Ok(())
+}
+
 fn report(name: &str, era: &str, f: &Figures) {
     println!(
         "{name:<28} {era:<11} median {:>8.1} us   p99 {:>8.1} us   {:>9.0} calls/s",
@@ -553,16 +567,7 @@ async fn main() -> Result<()> {
             None => "load from in-process clients".to_string(),
         }
     );
-    for modern in [true, false] {
-        let t = Target {
-            name: "trailmesh, skill tool",
-            url: skill_tool.url.clone(),
-            modern,
-            session: None,
-        };
-        let f = measure(&t, &args).await?;
-        report(t.name, era(modern), &f);
-    }
+    report_both_eras("trailmesh, skill tool", &skill_tool.url, &args).await?;
     NOOP.store(true, std::sync::atomic::Ordering::Relaxed);
     let t = Target {
         name: "trailmesh, no query (noop)",
@@ -608,17 +613,7 @@ async fn main() -> Result<()> {
 
     match &args.python {
         Some(python) => compare_with_python(python, &db, &same_query.url, &args).await?,
-        None => {
-            for modern in [true, false] {
-                let t = Target {
-                    name: "trailmesh, same query",
-                    url: same_query.url.clone(),
-                    modern,
-                    session: None,
-                };
-                report(t.name, era(modern), &measure(&t, &args).await?);
-            }
-        }
+        None => report_both_eras("trailmesh, same query", &same_query.url, &args).await?,
     }
     shutdown.cancel();
     same_query.finished().await?;
