@@ -84,11 +84,78 @@ struct Memos {
     deployments: Memo<Arc<Vec<Deployment>>>,
     /// Every malfunction window.
     malfunctions: Memo<Arc<Vec<Malfunction>>>,
+    /// The quiet-commit counts as of a version.
+    quiet: Mutex<Option<(DataVersion, QuietCounts)>>,
 }
 
-/// A value read from the database, with the [`DataVersion`] read just before it; shared by
-/// the clones of a store.
-type Memo<T> = Mutex<Option<(DataVersion, T)>>;
+/// A value read from the database, with the [`DataVersion`] read just before it (and the
+/// quiet-commit counts as of that version, where known); shared by the clones of a store.
+type Memo<T> = Mutex<Option<Kept<T>>>;
+
+#[derive(Debug)]
+struct Kept<T> {
+    version: DataVersion,
+    quiet: Option<QuietCounts>,
+    value: T,
+}
+
+// Quiet commits. A live gateway records every camera's health every few seconds, extends
+// its deployments, and the agents store every A2A task and conversation: on a whole-database
+// version each of these commits would empty every memo (and make the next question re-count
+// the events and re-scan media). These writes add one, in the same transaction, to a counter
+// of their kind in `quiet_commits`. On an SQLite file the version carries SQLite's count of
+// write transactions (`DataVersion::transactions`): when the transactions since a memo was
+// read equal the quiet commits since then (of the kinds that leave that memo as it is), no
+// other commit happened and the memo still holds. Any other writer, in any process, is a
+// transaction that is not counted as quiet, so it always empties the memos. PostgreSQL
+// snapshots carry no such count: there every commit still empties them.
+
+/// How many quiet commits of each kind the database has seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct QuietCounts {
+    /// Live camera health, A2A tasks, conversations: nothing a memo holds.
+    bookkeeping: i64,
+    /// A deployment's end moved later: only the deployments memo changes.
+    deployment_end: i64,
+}
+
+/// A kind of quiet commit (a row of `quiet_commits`).
+#[derive(Debug, Clone, Copy)]
+enum Quiet {
+    Bookkeeping,
+    DeploymentEnd,
+}
+
+impl Quiet {
+    /// The statement that counts one commit of this kind (run in the commit's transaction).
+    fn count_sql(self) -> &'static str {
+        match self {
+            Quiet::Bookkeeping => "UPDATE quiet_commits SET n = n + 1 WHERE kind = 'bookkeeping'",
+            Quiet::DeploymentEnd => "UPDATE quiet_commits SET n = n + 1 WHERE kind = 'deployment_end'",
+        }
+    }
+}
+
+/// Which quiet commits leave a memo as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reads {
+    /// A memo of the deployments: deployment ends are not quiet for it.
+    Deployments,
+    /// Any other memo: every quiet commit leaves it as it is.
+    Other,
+}
+
+impl QuietCounts {
+    /// Quiet commits since `then` that leave a memo reading `reads` as it is.
+    fn since(&self, then: &QuietCounts, reads: Reads) -> i64 {
+        let ends = if reads == Reads::Other {
+            self.deployment_end - then.deployment_end
+        } else {
+            0
+        };
+        self.bookkeeping - then.bookkeeping + ends
+    }
+}
 
 /// How many events the store holds and how many of them carry a species: what caches of
 /// event summaries compare to know they are stale (an import or a live event adds events;
@@ -644,41 +711,103 @@ impl Store {
         }
     }
 
-    /// The value in `memo` if nothing was committed since it was read, else `load`'s (kept).
+    /// The value in `memo` if nothing was committed since it was read, or only quiet commits
+    /// that leave what it `reads` as it is; else `load`'s (kept).
     async fn memoised<T: Clone>(
         &self,
         memo: &Memo<T>,
+        reads: Reads,
         load: impl std::future::Future<Output = StoreResult<T>>,
     ) -> StoreResult<T> {
         // The version first: a commit that lands during `load` costs a reload, not staleness.
         let version = self.data_version().await;
-        if let Ok(m) = memo.lock()
-            && let Some((seen, value)) = m.as_ref()
-            && *seen == version
-        {
-            return Ok(value.clone());
+        let kept = memo
+            .lock()
+            .ok()
+            .and_then(|m| m.as_ref().map(|k| (k.version.clone(), k.quiet, k.value.clone())));
+        let mut now_quiet = None;
+        if let Some((seen, then_quiet, value)) = kept {
+            if seen == version {
+                return Ok(value);
+            }
+            if let (Some(then_tx), Some(now_tx), Some(then_quiet)) =
+                (seen.transactions(), version.transactions(), then_quiet)
+            {
+                now_quiet = self.quiet_counts(&version).await;
+                if let Some(now) = now_quiet
+                    && i64::from(now_tx.wrapping_sub(then_tx)) == now.since(&then_quiet, reads)
+                {
+                    // Every commit since was quiet for this memo: keep it, as of now.
+                    if let Ok(mut m) = memo.lock()
+                        && let Some(k) = m.as_mut()
+                        && k.version == seen
+                    {
+                        k.version = version;
+                        k.quiet = Some(now);
+                    }
+                    return Ok(value);
+                }
+            }
+        }
+        if now_quiet.is_none() && version.transactions().is_some() {
+            now_quiet = self.quiet_counts(&version).await;
         }
         let value = load.await?;
         if let Ok(mut m) = memo.lock() {
-            *m = Some((version, value.clone()));
+            *m = Some(Kept {
+                version,
+                quiet: now_quiet,
+                value: value.clone(),
+            });
         }
         Ok(value)
+    }
+
+    /// The quiet-commit counts as of `version` (SQLite only), or `None` when they cannot be
+    /// tied to it: they are read between two reads of the version, which must agree.
+    async fn quiet_counts(&self, version: &DataVersion) -> Option<QuietCounts> {
+        if let Ok(q) = self.memos.quiet.lock()
+            && let Some((seen, counts)) = q.as_ref()
+            && seen == version
+        {
+            return Some(*counts);
+        }
+        let Pool::Sqlite(pool) = &self.pool else {
+            return None;
+        };
+        let rows: Vec<(String, i64)> = sqlx::query_as("SELECT kind, n FROM quiet_commits")
+            .fetch_all(pool)
+            .await
+            .ok()?;
+        let count = |kind: &str| rows.iter().find(|r| r.0 == kind).map(|r| r.1);
+        let counts = QuietCounts {
+            bookkeeping: count("bookkeeping")?,
+            deployment_end: count("deployment_end")?,
+        };
+        if self.data_version().await != *version {
+            return None;
+        }
+        if let Ok(mut q) = self.memos.quiet.lock() {
+            *q = Some((version.clone(), counts));
+        }
+        Some(counts)
     }
 
     /// A copy of the list in `memo`, read again by `load` after any commit.
     async fn kept_list<T: Clone>(
         &self,
         memo: &Memo<Arc<Vec<T>>>,
+        reads: Reads,
         load: impl std::future::Future<Output = StoreResult<Vec<T>>>,
     ) -> StoreResult<Vec<T>> {
-        let all = self.memoised(memo, async { Ok(Arc::new(load.await?)) }).await?;
+        let all = self.memoised(memo, reads, async { Ok(Arc::new(load.await?)) }).await?;
         Ok(all.as_ref().clone())
     }
 
     /// [`EventsFingerprint`]: counted again only after something was committed
     /// ([`Store::data_version`]), so asking before every question is cheap.
     pub async fn events_fingerprint(&self) -> StoreResult<EventsFingerprint> {
-        self.memoised(&self.memos.events, async {
+        self.memoised(&self.memos.events, Reads::Other, async {
             Ok(on_pool!(self, |pool, DB| sqlx::query_as(
                 "SELECT COUNT(*), COUNT(scientific_name) FROM events"
             )
@@ -932,7 +1061,7 @@ impl Store {
     /// All cameras, by id, shared: served from memory while the database is unchanged
     /// ([`Store::data_version`]), read again after any commit.
     pub async fn cameras_shared(&self) -> StoreResult<Arc<Vec<Camera>>> {
-        self.memoised(&self.memos.cameras, async {
+        self.memoised(&self.memos.cameras, Reads::Other, async {
             let rows: Vec<CameraRow> = on_pool!(self, |pool, DB| sqlx::query_as(&format!(
                 "SELECT {CAMERA_COLUMNS} FROM cameras ORDER BY id"
             ))
@@ -963,7 +1092,7 @@ impl Store {
     pub async fn deployments(&self, camera_id: Option<&str>) -> StoreResult<Vec<Deployment>> {
         match camera_id {
             None => {
-                self.kept_list(&self.memos.deployments, self.deployments_now(None))
+                self.kept_list(&self.memos.deployments, Reads::Deployments, self.deployments_now(None))
                     .await
             }
             Some(_) => self.deployments_now(camera_id).await,
@@ -987,7 +1116,7 @@ impl Store {
     pub async fn malfunctions(&self, deployment_id: Option<&str>) -> StoreResult<Vec<Malfunction>> {
         match deployment_id {
             None => {
-                self.kept_list(&self.memos.malfunctions, self.malfunctions_now(None))
+                self.kept_list(&self.memos.malfunctions, Reads::Other, self.malfunctions_now(None))
                     .await
             }
             Some(_) => self.malfunctions_now(deployment_id).await,
@@ -1230,12 +1359,18 @@ impl Store {
     /// deployment exists.
     pub async fn extend_deployment(&self, id: &str, end: Timestamp) -> StoreResult<bool> {
         let found = on_pool!(self, |pool, DB| {
-            sqlx::query("UPDATE deployments SET end_ms = CASE WHEN end_ms < $1 THEN $1 ELSE end_ms END WHERE id = $2")
-                .bind(to_ms(end))
-                .bind(id)
-                .execute(pool)
-                .await?
-                .rows_affected()
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query(
+                "UPDATE deployments SET end_ms = CASE WHEN end_ms < $1 THEN $1 ELSE end_ms END WHERE id = $2",
+            )
+            .bind(to_ms(end))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            sqlx::query(Quiet::DeploymentEnd.count_sql()).execute(&mut *tx).await?;
+            tx.commit().await?;
+            n
         });
         Ok(found > 0)
     }
@@ -1291,6 +1426,7 @@ impl Store {
     /// Records a live camera's health (replacing what was recorded before).
     pub async fn upsert_camera_live(&self, l: &CameraLive) -> StoreResult<()> {
         on_pool!(self, |pool, DB| {
+            let mut tx = pool.begin().await?;
             sqlx::query(
                 "INSERT INTO camera_live (camera_id, connected, fps, bitrate_bps, last_frame_ms, last_event_ms, updated_ms) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7) \
@@ -1305,8 +1441,10 @@ impl Store {
             .bind(l.last_frame.map(to_ms))
             .bind(l.last_event.map(to_ms))
             .bind(to_ms(l.updated))
-            .execute(pool)
+            .execute(&mut *tx)
             .await?;
+            sqlx::query(Quiet::Bookkeeping.count_sql()).execute(&mut *tx).await?;
+            tx.commit().await?;
             Ok(())
         })
     }
@@ -1339,7 +1477,8 @@ impl Store {
 
     /// Per camera: first and last media time and count, last event time and count.
     pub async fn camera_activity(&self) -> StoreResult<Vec<CameraActivity>> {
-        self.kept_list(&self.memos.activity, self.camera_activity_now()).await
+        self.kept_list(&self.memos.activity, Reads::Other, self.camera_activity_now())
+            .await
     }
 
     async fn camera_activity_now(&self) -> StoreResult<Vec<CameraActivity>> {

@@ -642,3 +642,97 @@ async fn another_processs_commit_reaches_the_cached_cameras() {
     }
     store.close().await;
 }
+
+/// Runs `sql` (one transaction) on the database file from another process: Python's sqlite3.
+fn commit_from_another_process(db: &std::path::Path, sql: &str) {
+    let script = format!(
+        "import sqlite3, sys\ndb = sqlite3.connect(sys.argv[1], isolation_level=None)\ndb.executescript(\"\"\"BEGIN; {sql}; COMMIT;\"\"\")\ndb.close()\n"
+    );
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(&script)
+        .arg(db)
+        .output()
+        .expect("python3 runs (tests/run-all.sh needs it anyway)");
+    assert!(out.status.success(), "{sql}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[tokio::test]
+async fn quiet_commits_keep_what_the_store_holds_and_any_other_commit_empties_it() {
+    let (store, dir) = common::sqlite().await;
+    let db = dir.path().join("trailmesh.db");
+    let study = small_study();
+    store.ingest(&study, None).await.unwrap();
+    let kept = store.cameras_shared().await.unwrap();
+    let fingerprint = store.events_fingerprint().await.unwrap();
+    let same = |a: &Arc<Vec<Camera>>, b: &Arc<Vec<Camera>>| Arc::ptr_eq(a, b);
+
+    // The agents' and the gateway's bookkeeping: the database changes, the kept cameras stay.
+    let before = store.data_version().await;
+    store
+        .upsert_camera_live(&CameraLive {
+            camera_id: study.cameras[0].id.clone(),
+            connected: true,
+            fps: 5.0,
+            bitrate_bps: 1e6,
+            last_frame: Some(t(3)),
+            last_event: None,
+            updated: t(3),
+        })
+        .await
+        .unwrap();
+    store.put_a2a_task("agent-a", "t1", "c1", 1, "{}").await.unwrap();
+    store.put_conversation("c1", 1, "{}").await.unwrap();
+    assert_ne!(store.data_version().await, before, "three commits were made");
+    assert!(
+        same(&kept, &store.cameras_shared().await.unwrap()),
+        "kept across bookkeeping"
+    );
+    assert_eq!(store.events_fingerprint().await.unwrap(), fingerprint);
+
+    // A deployment's end: the deployments are read again, the cameras stay.
+    let d = &study.deployments[0];
+    store.deployments(None).await.unwrap();
+    let later = d.end + chrono::Duration::hours(5);
+    assert!(store.extend_deployment(&d.id, later).await.unwrap());
+    let all = store.deployments(None).await.unwrap();
+    assert_eq!(all.iter().find(|x| x.id == d.id).unwrap().end, later);
+    assert!(
+        same(&kept, &store.cameras_shared().await.unwrap()),
+        "kept across a deployment end"
+    );
+
+    // Another process's commit to a bookkeeping table that does not count itself as quiet
+    // empties them (the cameras are read again: equal, not the same list).
+    commit_from_another_process(&db, "UPDATE camera_live SET fps = 4.0 WHERE camera_id IS NOT NULL");
+    let reread = store.cameras_shared().await.unwrap();
+    assert!(!same(&kept, &reread), "an uncounted commit must empty the memo");
+    assert_eq!(*kept, *reread);
+
+    // One that counts itself, as the store's own writes do, keeps them, from any process.
+    commit_from_another_process(
+        &db,
+        "INSERT INTO conversations (id, updated_ms, body) VALUES ('c2', 2, '{}'); \
+         UPDATE quiet_commits SET n = n + 1 WHERE kind = 'bookkeeping'",
+    );
+    assert!(
+        same(&reread, &store.cameras_shared().await.unwrap()),
+        "a counted commit keeps it"
+    );
+
+    // A quiet commit and a real one between two reads: the real one is seen.
+    store.put_conversation("c3", 3, "{}").await.unwrap();
+    commit_from_another_process(&db, "INSERT INTO cameras (id, name) VALUES ('FEN-07', 'Fen edge')");
+    let names: Vec<String> = store.cameras().await.unwrap().into_iter().map(|c| c.name).collect();
+    assert!(names.contains(&"Fen edge".to_string()), "{names:?}");
+
+    // A deployment end is not quiet for the deployments, even with a bookkeeping commit
+    // around it (the counts are kept per kind).
+    store.put_conversation("c4", 4, "{}").await.unwrap();
+    let later_still = later + chrono::Duration::hours(1);
+    assert!(store.extend_deployment(&d.id, later_still).await.unwrap());
+    store.put_conversation("c5", 5, "{}").await.unwrap();
+    let all = store.deployments(None).await.unwrap();
+    assert_eq!(all.iter().find(|x| x.id == d.id).unwrap().end, later_still);
+    store.close().await;
+}

@@ -2,7 +2,7 @@
 //! orchestrator's conversations, as JSON bodies with the columns they are looked up by.
 //! The store does not read the bodies; the agents own their format.
 
-use super::{Pool, Store, StoreResult};
+use super::{Pool, Quiet, Store, StoreResult};
 
 /// Most tasks one `a2a_tasks_of` call returns (newest first).
 pub const MAX_TASKS_LISTED: i64 = 1000;
@@ -18,6 +18,7 @@ impl Store {
         body: &str,
     ) -> StoreResult<()> {
         on_pool!(self, |pool, DB| {
+            let mut tx = pool.begin().await?;
             sqlx::query(
                 "INSERT INTO a2a_tasks (agent, id, context_id, updated_ms, body) VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT (agent, id) DO UPDATE SET context_id = excluded.context_id, \
@@ -28,8 +29,11 @@ impl Store {
             .bind(context_id)
             .bind(updated_ms)
             .bind(body)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?;
+            // Agents' bookkeeping: leaves what the store keeps between commits as it is.
+            sqlx::query(Quiet::Bookkeeping.count_sql()).execute(&mut *tx).await?;
+            tx.commit().await?;
             Ok(())
         })
     }
@@ -66,6 +70,7 @@ impl Store {
     /// Inserts or replaces a conversation.
     pub async fn put_conversation(&self, id: &str, updated_ms: i64, body: &str) -> StoreResult<()> {
         on_pool!(self, |pool, DB| {
+            let mut tx = pool.begin().await?;
             sqlx::query(
                 "INSERT INTO conversations (id, updated_ms, body) VALUES ($1, $2, $3) \
                  ON CONFLICT (id) DO UPDATE SET updated_ms = excluded.updated_ms, body = excluded.body",
@@ -73,8 +78,11 @@ impl Store {
             .bind(id)
             .bind(updated_ms)
             .bind(body)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?;
+            // Agents' bookkeeping: leaves what the store keeps between commits as it is.
+            sqlx::query(Quiet::Bookkeeping.count_sql()).execute(&mut *tx).await?;
+            tx.commit().await?;
             Ok(())
         })
     }

@@ -56,6 +56,16 @@ impl DataVersion {
     pub(crate) fn snapshot(text: String) -> DataVersion {
         DataVersion(Repr::Snapshot(text))
     }
+
+    /// SQLite's count of write transactions when this version is a wal-index header: its
+    /// `iChange` field (bytes 8-11, native byte order), which every commit adds one to and a
+    /// checkpoint or a restarted log leaves alone.
+    pub(crate) fn transactions(&self) -> Option<u32> {
+        match &self.0 {
+            Repr::WalIndex(header) => Some(u32::from_ne_bytes([header[8], header[9], header[10], header[11]])),
+            _ => None,
+        }
+    }
 }
 
 /// Where an SQLite store reads its version from.
