@@ -763,6 +763,13 @@ impl Store {
         Ok(value)
     }
 
+    /// Whether writes count themselves in `quiet_commits`: only where versions carry a
+    /// transaction count (an SQLite file). On PostgreSQL the counter row would only make
+    /// concurrent writers wait for each other.
+    fn counts_quiet(&self) -> bool {
+        self.watch.is_some()
+    }
+
     /// The quiet-commit counts as of `version` (SQLite only), or `None` when they cannot be
     /// tied to it: they are read between two reads of the version, which must agree.
     async fn quiet_counts(&self, version: &DataVersion) -> Option<QuietCounts> {
@@ -1368,7 +1375,9 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-            sqlx::query(Quiet::DeploymentEnd.count_sql()).execute(&mut *tx).await?;
+            if self.counts_quiet() {
+                sqlx::query(Quiet::DeploymentEnd.count_sql()).execute(&mut *tx).await?;
+            }
             tx.commit().await?;
             n
         });
@@ -1443,7 +1452,9 @@ impl Store {
             .bind(to_ms(l.updated))
             .execute(&mut *tx)
             .await?;
-            sqlx::query(Quiet::Bookkeeping.count_sql()).execute(&mut *tx).await?;
+            if self.counts_quiet() {
+                sqlx::query(Quiet::Bookkeeping.count_sql()).execute(&mut *tx).await?;
+            }
             tx.commit().await?;
             Ok(())
         })

@@ -32,7 +32,9 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             // Agents' bookkeeping: leaves what the store keeps between commits as it is.
-            sqlx::query(Quiet::Bookkeeping.count_sql()).execute(&mut *tx).await?;
+            if self.counts_quiet() {
+                sqlx::query(Quiet::Bookkeeping.count_sql()).execute(&mut *tx).await?;
+            }
             tx.commit().await?;
             Ok(())
         })
@@ -81,7 +83,9 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             // Agents' bookkeeping: leaves what the store keeps between commits as it is.
-            sqlx::query(Quiet::Bookkeeping.count_sql()).execute(&mut *tx).await?;
+            if self.counts_quiet() {
+                sqlx::query(Quiet::Bookkeeping.count_sql()).execute(&mut *tx).await?;
+            }
             tx.commit().await?;
             Ok(())
         })
