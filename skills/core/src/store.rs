@@ -187,6 +187,29 @@ macro_rules! on_pool {
     };
 }
 
+/// A write of a quiet kind (see "Quiet commits"): `$write` runs on `$conn`, and a store that
+/// counts quiet commits (an SQLite file) counts one of `$kind` in the same transaction; any
+/// other store runs `$write` on the pool as it is, with no transaction around it.
+macro_rules! quiet_write {
+    ($store:expr, $kind:expr, |$conn:ident| $write:expr) => {
+        on_pool!($store, |pool, DB| {
+            if $store.counts_quiet() {
+                let mut tx = pool.begin().await?;
+                let out = {
+                    let $conn = &mut *tx;
+                    $write
+                };
+                sqlx::query($kind.count_sql()).execute(&mut *tx).await?;
+                tx.commit().await?;
+                out
+            } else {
+                let $conn = pool;
+                $write
+            }
+        })
+    };
+}
+
 mod documents;
 pub use documents::MAX_TASKS_LISTED;
 mod version;
@@ -1365,21 +1388,13 @@ impl Store {
     /// while it streams, so its effort is the time it was connected. Returns whether the
     /// deployment exists.
     pub async fn extend_deployment(&self, id: &str, end: Timestamp) -> StoreResult<bool> {
-        let found = on_pool!(self, |pool, DB| {
-            let mut tx = pool.begin().await?;
-            let n = sqlx::query(
-                "UPDATE deployments SET end_ms = CASE WHEN end_ms < $1 THEN $1 ELSE end_ms END WHERE id = $2",
-            )
-            .bind(to_ms(end))
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if self.counts_quiet() {
-                sqlx::query(Quiet::DeploymentEnd.count_sql()).execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
-            n
+        let found = quiet_write!(self, Quiet::DeploymentEnd, |conn| {
+            sqlx::query("UPDATE deployments SET end_ms = CASE WHEN end_ms < $1 THEN $1 ELSE end_ms END WHERE id = $2")
+                .bind(to_ms(end))
+                .bind(id)
+                .execute(conn)
+                .await?
+                .rows_affected()
         });
         Ok(found > 0)
     }
@@ -1434,8 +1449,7 @@ impl Store {
 
     /// Records a live camera's health (replacing what was recorded before).
     pub async fn upsert_camera_live(&self, l: &CameraLive) -> StoreResult<()> {
-        on_pool!(self, |pool, DB| {
-            let mut tx = pool.begin().await?;
+        quiet_write!(self, Quiet::Bookkeeping, |conn| {
             sqlx::query(
                 "INSERT INTO camera_live (camera_id, connected, fps, bitrate_bps, last_frame_ms, last_event_ms, updated_ms) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7) \
@@ -1450,12 +1464,8 @@ impl Store {
             .bind(l.last_frame.map(to_ms))
             .bind(l.last_event.map(to_ms))
             .bind(to_ms(l.updated))
-            .execute(&mut *tx)
+            .execute(conn)
             .await?;
-            if self.counts_quiet() {
-                sqlx::query(Quiet::Bookkeeping.count_sql()).execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
             Ok(())
         })
     }

@@ -17,8 +17,8 @@ impl Store {
         updated_ms: i64,
         body: &str,
     ) -> StoreResult<()> {
-        on_pool!(self, |pool, DB| {
-            let mut tx = pool.begin().await?;
+        // Agents' bookkeeping: leaves what the store keeps between commits as it is.
+        quiet_write!(self, Quiet::Bookkeeping, |conn| {
             sqlx::query(
                 "INSERT INTO a2a_tasks (agent, id, context_id, updated_ms, body) VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT (agent, id) DO UPDATE SET context_id = excluded.context_id, \
@@ -29,13 +29,8 @@ impl Store {
             .bind(context_id)
             .bind(updated_ms)
             .bind(body)
-            .execute(&mut *tx)
+            .execute(conn)
             .await?;
-            // Agents' bookkeeping: leaves what the store keeps between commits as it is.
-            if self.counts_quiet() {
-                sqlx::query(Quiet::Bookkeeping.count_sql()).execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
             Ok(())
         })
     }
@@ -71,8 +66,8 @@ impl Store {
 
     /// Inserts or replaces a conversation.
     pub async fn put_conversation(&self, id: &str, updated_ms: i64, body: &str) -> StoreResult<()> {
-        on_pool!(self, |pool, DB| {
-            let mut tx = pool.begin().await?;
+        // Agents' bookkeeping: leaves what the store keeps between commits as it is.
+        quiet_write!(self, Quiet::Bookkeeping, |conn| {
             sqlx::query(
                 "INSERT INTO conversations (id, updated_ms, body) VALUES ($1, $2, $3) \
                  ON CONFLICT (id) DO UPDATE SET updated_ms = excluded.updated_ms, body = excluded.body",
@@ -80,13 +75,8 @@ impl Store {
             .bind(id)
             .bind(updated_ms)
             .bind(body)
-            .execute(&mut *tx)
+            .execute(conn)
             .await?;
-            // Agents' bookkeeping: leaves what the store keeps between commits as it is.
-            if self.counts_quiet() {
-                sqlx::query(Quiet::Bookkeeping.count_sql()).execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
             Ok(())
         })
     }
