@@ -264,17 +264,16 @@ fn worker(session: usize, rx: &Mutex<Receiver<Job>>, detector: &Detector, stats:
         if jobs.len() > 1 {
             stats.combined_runs.fetch_add(1, Ordering::Relaxed);
         }
-        let replies: Vec<(Sender<Result<Vec<f32>>>, usize)> = jobs
-            .into_iter()
-            .map(|j| {
-                if let Ok(mut s) = spare.lock()
-                    && s.len() < SPARE_BUFFERS
-                {
-                    s.push(j.input);
-                }
-                (j.reply, j.frames)
-            })
-            .collect();
+        // The inputs go back to the spare buffers; the replies stay.
+        let mut replies = Vec::with_capacity(jobs.len());
+        for j in jobs {
+            if let Ok(mut s) = spare.lock()
+                && s.len() < SPARE_BUFFERS
+            {
+                s.push(j.input);
+            }
+            replies.push((j.reply, j.frames));
+        }
         match result {
             // One submission: its output as is, not a copy.
             Ok(out) if replies.len() == 1 => {
