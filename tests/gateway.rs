@@ -371,7 +371,7 @@ fn assert_walks_right(db: &Path, event_id: &str, min_frames: i64) {
 /// What a 4 s WHEP viewer (`view`) reports: at least 20 frames (4 s at 15 fps), 640x480.
 fn assert_watched_640x480(seen: &Value, viewer: &str) {
     assert!(
-        seen["frames"].as_u64().unwrap() >= 20,
+        seen["frames"].as_u64().unwrap() >= 20 && seen["span"].as_f64().unwrap() >= 2.0,
         "{viewer} got frames for 4 s at 15 fps: {seen}"
     );
     assert_eq!(
@@ -414,6 +414,11 @@ fn a_clip_published_over_whip_becomes_one_event_with_a_track_heading_right_and_a
     assert_eq!(live["connected"], true, "{live}");
     assert!(live["fps"].as_f64().unwrap() > 5.0, "about 15 fps arrive: {live}");
     assert!(live["bitrateBps"].as_f64().unwrap() > 10_000.0, "{live}");
+    assert_eq!(live["source"], "whip", "{live}");
+    assert!(
+        live["packets"].as_u64().unwrap() > live["frames"].as_u64().unwrap(),
+        "a 640x480 keyframe spans several RTP packets: {live}"
+    );
     assert_eq!(
         (live["width"].as_u64(), live["height"].as_u64()),
         (Some(640), Some(480)),
@@ -684,6 +689,12 @@ rtsp_transport = "tcp"
     let live = health(&gw.url, "TEST-R");
     assert_eq!(live["connected"], true, "{live}");
     assert_eq!(live["codec"], "video/H264", "{live}");
+    assert_eq!(live["source"], "rtsp", "{live}");
+    assert!(
+        live.get("packets").is_none(),
+        "RTSP delivers frames, not packets: {live}"
+    );
+    assert!(live["frames"].as_u64().unwrap() > 0, "{live}");
     assert!(live["fps"].as_f64().unwrap() > 5.0, "about 15 fps arrive: {live}");
     assert_eq!(
         (live["width"].as_u64(), live["height"].as_u64()),
@@ -807,10 +818,12 @@ fn headless_chromium_publishes_its_fake_camera_from_the_publish_page_and_the_cro
         "the page says {:?}",
         page_said(&log)
     );
-    let seen = view(&format!("{}/whep/TEST-A", gw.url), 4.0).join().unwrap();
+    // Chromium lowers its frame rate when the machine is busy (its encoder's CPU overuse
+    // detection), so the relay is judged by a steady flow, not by the clip's 15 fps.
+    let seen = view(&format!("{}/whep/TEST-A", gw.url), 5.0).join().unwrap();
     assert!(
-        seen["frames"].as_u64().unwrap() >= 20,
-        "the WHEP viewer got Chromium's frames: {seen}"
+        seen["frames"].as_u64().unwrap() >= 10 && seen["span"].as_f64().unwrap() >= 2.5,
+        "the WHEP viewer got Chromium's frames for most of 5 s: {seen}"
     );
     assert!(seen["width"].as_u64().unwrap_or(0) >= 320, "{seen}");
 

@@ -140,7 +140,8 @@ async def view(url, seconds, codec="h264"):
     pc = RTCPeerConnection()
     transceiver = pc.addTransceiver("video", direction="recvonly")
     only(transceiver, codec)
-    stats = {"frames": 0, "width": None, "height": None}
+    stats = {"frames": 0, "width": None, "height": None, "span": 0.0}
+    first = []
 
     @pc.on("track")
     def on_track(track):
@@ -152,6 +153,12 @@ async def view(url, seconds, codec="h264"):
                     return
                 stats["frames"] += 1
                 stats["width"], stats["height"] = frame.width, frame.height
+                # Seconds from the first frame to the newest: a relay that stalls after a
+                # keyframe or two shows a short span, however many frames came at once.
+                now = time.monotonic()
+                if not first:
+                    first.append(now)
+                stats["span"] = round(now - first[0], 3)
 
         asyncio.ensure_future(consume())
 
