@@ -12,7 +12,8 @@ pub struct Counters {
     pub connected: AtomicBool,
     /// The scene has been still long enough that only keyframes are decoded.
     pub still: AtomicBool,
-    /// RTP packets received.
+    /// RTP packets received (WHIP only: an RTSP camera's stream reaches us as whole
+    /// frames, its packets never counted).
     pub packets: AtomicU64,
     /// Bytes of RTP payload received.
     pub bytes: AtomicU64,
@@ -38,6 +39,8 @@ pub struct Counters {
     pub size: Mutex<Option<(u32, u32)>>,
     /// The codec the publisher negotiated.
     pub codec: Mutex<Option<String>>,
+    /// How the current (or last) stream arrived.
+    pub source: Mutex<Option<Source>>,
     /// The decoder decoding it (`openh264`, or `ffmpeg` for H.264 beyond baseline).
     pub decoder: Mutex<Option<&'static str>>,
     /// The live deployment the current (or last) stream extends.
@@ -64,11 +67,22 @@ impl Default for Counters {
             last_event_ms: AtomicI64::new(0),
             size: Mutex::new(None),
             codec: Mutex::new(None),
+            source: Mutex::new(None),
             decoder: Mutex::new(None),
             deployment: Mutex::new(None),
             window: Mutex::new((Instant::now(), 0, 0, 0.0, 0.0)),
         }
     }
+}
+
+/// How a camera's stream reaches the gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// A WebRTC publisher over WHIP: RTP packets, counted one by one.
+    Whip,
+    /// Pulled from the camera over RTSP: whole frames (the RTSP client reassembles them).
+    Rtsp,
 }
 
 /// One camera's health as the gateway sees it now.
@@ -98,8 +112,13 @@ pub struct CameraHealth {
     /// Negotiated codec.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub codec: Option<String>,
-    /// Totals since the gateway started.
-    pub packets: u64,
+    /// How the current (or last) stream arrived; none before the first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+    /// Totals since the gateway started: RTP packets received, for streams that arrive as
+    /// packets (WHIP); none when only RTSP streams were seen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub packets: Option<u64>,
     /// Encoded frames received.
     pub frames: u64,
     /// Encoded frames dropped before decoding.
@@ -145,6 +164,8 @@ impl Counters {
             if connected { (w.3, w.4) } else { (0.0, 0.0) }
         };
         let size = *self.size.lock().expect("size lock");
+        let packets = self.packets.load(Ordering::Relaxed);
+        let source = *self.source.lock().expect("source lock");
         CameraHealth {
             camera_id: camera_id.to_string(),
             connected,
@@ -155,7 +176,8 @@ impl Counters {
             width: size.map(|s| s.0),
             height: size.map(|s| s.1),
             codec: self.codec.lock().expect("codec lock").clone(),
-            packets: self.packets.load(Ordering::Relaxed),
+            source,
+            packets: (packets > 0 || source == Some(Source::Whip)).then_some(packets),
             frames,
             frames_dropped: self.frames_dropped.load(Ordering::Relaxed),
             decoded: self.decoded.load(Ordering::Relaxed),

@@ -7,6 +7,7 @@
 use crate::Inner;
 use crate::config::{CameraConfig, redact};
 use crate::decode::EncodedFrame;
+use crate::health::Source;
 use crate::session::{RelaySource, Workers};
 use anyhow::{Context, Result, anyhow};
 use futures::StreamExt;
@@ -137,6 +138,7 @@ async fn stream_once(inner: &Arc<Inner>, camera: &CameraConfig, url: &str) -> Re
     let no_keyframe_requests = Arc::new(tokio::sync::Notify::new());
     let mut workers = Workers::start(&camera.id, &session_id, &inner.options, pipeline, no_keyframe_requests);
     *counters.codec.lock().expect("codec lock") = Some("video/H264".to_string());
+    *counters.source.lock().expect("source lock") = Some(Source::Rtsp);
     counters.connected.store(true, Ordering::Relaxed);
     tracing::info!("camera {}: RTSP session {session_id} playing", camera.id);
     // WHEP viewers get the frames packetized again (RFC 6184), once the first keyframe told
@@ -156,7 +158,6 @@ async fn stream_once(inner: &Arc<Inner>, camera: &CameraConfig, url: &str) -> Re
             Ok(None) => break Ok("the camera ended the stream"),
             Ok(Some(Err(e))) => break Err(anyhow!(e).context("the stream broke")),
             Ok(Some(Ok(CodecItem::VideoFrame(f)))) => {
-                counters.packets.fetch_add(1, Ordering::Relaxed);
                 counters.frames.fetch_add(1, Ordering::Relaxed);
                 counters
                     .last_frame_ms

@@ -2,7 +2,7 @@
 //! send-only) relaying the publisher's RTP packets without re-encoding.
 
 use crate::decode::{Codec, EncodedFrame, FrameGate, Offered, decode_loop, is_h264_keyframe, is_vp8_keyframe};
-use crate::health::Counters;
+use crate::health::{Counters, Source};
 use crate::live::{LiveSink, vision_loop};
 use rtc::interceptor::Registry;
 use rtc::media::io::sample_builder::SampleBuilder;
@@ -578,6 +578,7 @@ async fn run_stream(publisher: Arc<Publisher>, track: Arc<dyn TrackRemote>, opts
     if let Some(c) = &codec {
         *counters.codec.lock().expect("codec lock") = Some(c.mime_type.clone());
     }
+    *counters.source.lock().expect("source lock") = Some(Source::Whip);
     *publisher.codec.lock().expect("codec lock") = codec.clone();
     let kind = match &codec {
         Some(c) if c.mime_type.eq_ignore_ascii_case(MIME_TYPE_VP8) => Some(Codec::Vp8),
