@@ -60,10 +60,9 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
 }
 
-/// Checks content type, camera and token; returns the offer text.
-fn check_publish(inner: &Inner, camera_id: &str, headers: &HeaderMap, body: &Bytes) -> Result<String, Box<Response>> {
-    let error = |s, m: String| Box::new(error(s, m));
-    let unauthorized = |m: String| Box::new(unauthorized(m));
+/// The request must carry an SDP offer (`Content-Type: application/sdp`); the WHIP and WHEP
+/// endpoints both check this first.
+fn sdp_content_type(headers: &HeaderMap) -> Result<(), Box<Response>> {
     let ctype = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -75,14 +74,28 @@ fn check_publish(inner: &Inner, camera_id: &str, headers: &HeaderMap, body: &Byt
         .trim()
         .eq_ignore_ascii_case("application/sdp")
     {
-        return Err(error(
+        return Err(Box::new(error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             format!(
                 "Content-Type must be application/sdp (the SDP offer), not '{}'",
                 if ctype.is_empty() { "none" } else { ctype }
             ),
-        ));
+        )));
     }
+    Ok(())
+}
+
+/// The offer's text, once the caller is known to be allowed to send one.
+fn sdp_text(body: &Bytes) -> Result<String, Box<Response>> {
+    String::from_utf8(body.to_vec())
+        .map_err(|_| Box::new(error(StatusCode::BAD_REQUEST, "the SDP offer is not UTF-8 text")))
+}
+
+/// Checks content type, camera and token; returns the offer text.
+fn check_publish(inner: &Inner, camera_id: &str, headers: &HeaderMap, body: &Bytes) -> Result<String, Box<Response>> {
+    let error = |s, m: String| Box::new(error(s, m));
+    let unauthorized = |m: String| Box::new(unauthorized(m));
+    sdp_content_type(headers)?;
     let Some(camera) = inner.config.camera(camera_id) else {
         return Err(error(
             StatusCode::NOT_FOUND,
@@ -100,8 +113,7 @@ fn check_publish(inner: &Inner, camera_id: &str, headers: &HeaderMap, body: &Byt
         }
         Some(_) => {}
     }
-    String::from_utf8(body.to_vec())
-        .map_err(|_| error(StatusCode::BAD_REQUEST, "the SDP offer is not UTF-8 text".to_string()))
+    sdp_text(body)
 }
 
 fn offer_error(e: OfferError) -> Response {
@@ -210,24 +222,8 @@ async fn whep_post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let ctype = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !ctype
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .eq_ignore_ascii_case("application/sdp")
-    {
-        return error(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            format!(
-                "Content-Type must be application/sdp, not '{}'",
-                if ctype.is_empty() { "none" } else { ctype }
-            ),
-        );
+    if let Err(response) = sdp_content_type(&headers) {
+        return *response;
     }
     if inner.config.camera(&camera_id).is_none() {
         return error(StatusCode::NOT_FOUND, format!("no camera '{camera_id}' is configured"));
@@ -237,8 +233,9 @@ async fn whep_post(
     {
         return unauthorized("viewers need the viewer token: send 'Authorization: Bearer <token>'".into());
     }
-    let Ok(sdp) = String::from_utf8(body.to_vec()) else {
-        return error(StatusCode::BAD_REQUEST, "the SDP offer is not UTF-8 text");
+    let sdp = match sdp_text(&body) {
+        Ok(sdp) => sdp,
+        Err(response) => return *response,
     };
     let offer = match parse_offer(&sdp, "a WHEP viewer receives video") {
         Ok(o) => o,
