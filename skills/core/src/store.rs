@@ -1106,8 +1106,13 @@ impl Store {
         .await
     }
 
-    /// One camera.
+    /// One camera: from the kept cameras on an SQLite file (where keeping them costs one
+    /// header read per call), else one query.
     pub async fn camera(&self, id: &str) -> StoreResult<Option<Camera>> {
+        if self.watch.is_some() {
+            let all = self.cameras_shared().await?;
+            return Ok(all.iter().find(|c| c.id == id).cloned());
+        }
         let row: Option<CameraRow> = on_pool!(self, |pool, DB| sqlx::query_as(&format!(
             "SELECT {CAMERA_COLUMNS} FROM cameras WHERE id = $1"
         ))
