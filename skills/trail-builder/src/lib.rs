@@ -595,8 +595,9 @@ impl TrailBuilder {
         Ok((events, species))
     }
 
-    /// Builds trails (the core of every other operation).
-    async fn build(&self, ctx: &Ctx, input: &TrailInput) -> SkillResult<(Vec<Trail>, u64, String)> {
+    /// Links the sightings into chains (the core of every other operation); trails are
+    /// written out from chains only where an answer shows them.
+    async fn build(&self, ctx: &Ctx, input: &TrailInput) -> SkillResult<(Found, Vec<Chain>, CameraIndex, String)> {
         let max_gap = input.max_gap_hours.unwrap_or(DEFAULT_MAX_GAP_HOURS);
         let vmax = input.max_speed_kmh.unwrap_or(DEFAULT_MAX_SPEED_KMH);
         if !(max_gap > 0.0 && max_gap <= 24.0 * 14.0) {
@@ -606,37 +607,48 @@ impl TrailBuilder {
             return Err(SkillError::invalid("maxSpeedKmh", "must be in (0, 100]"));
         }
         let (events, _) = self.sightings_for(ctx, input).await?;
-        let n = events.len() as u64;
-        let (trails, note) = if input.individual.is_some() {
+        let cams = CameraIndex::new(&events);
+        let (chains, note) = if input.individual.is_some() {
             (
-                vec![link_individual(ctx, &events.iter().collect::<Vec<_>>())],
+                vec![Chain {
+                    members: (0..events.len()).collect(),
+                    individual: true,
+                }],
                 "one trail per individual, from its id".to_string(),
             )
         } else {
             // Marked individuals by id; the rest reconstructed.
-            let mut by_ind: BTreeMap<&str, Vec<&EventBrief>> = BTreeMap::new();
+            let mut by_ind: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
             let mut rest = Vec::new();
-            for e in events.iter() {
+            for (i, e) in events.iter().enumerate() {
                 match &e.individual_id {
-                    Some(i) => by_ind.entry(i.as_str()).or_default().push(e),
-                    None => rest.push(e),
+                    Some(id) => by_ind.entry(id.as_str()).or_default().push(i),
+                    None => rest.push(i),
                 }
             }
-            let mut trails: Vec<Trail> = by_ind.values().map(|v| link_individual(ctx, v)).collect();
-            trails.extend(link_unmarked(
+            let mut chains: Vec<Chain> = by_ind
+                .into_values()
+                .map(|members| Chain {
+                    members,
+                    individual: true,
+                })
+                .collect();
+            chains.extend(link_unmarked(
                 ctx,
+                &events,
+                &cams,
                 &rest,
                 Duration::milliseconds((max_gap * 3_600_000.0) as i64),
                 vmax,
             ));
             (
-                trails,
+                chains,
                 format!(
                     "marked individuals follow their ids; other sightings are linked when the next camera could be reached at {vmax} km/h within {max_gap} h (a reconstruction, not identification)"
                 ),
             )
         };
-        Ok((trails, n, note))
+        Ok((events, chains, cams, note))
     }
 
     /// Trails of a species or an individual over a time span.
@@ -644,17 +656,31 @@ impl TrailBuilder {
         let limit = page_limit(input.limit)?;
         let offset = input.offset.unwrap_or(0);
         let ctx = self.ctx().await?;
-        let (mut trails, sightings, note) = self.build(&ctx, &input).await?;
+        let (events, chains, cams, note) = self.build(&ctx, &input).await?;
+        let sightings = events.len() as u64;
         let min = input.min_cameras.unwrap_or(2) as usize;
-        trails.retain(|t| distinct_cameras(t) >= min);
-        trails.sort_by(|a, b| {
-            b.steps
-                .len()
-                .cmp(&a.steps.len())
-                .then(a.steps[0].arrival.cmp(&b.steps[0].arrival))
-        });
-        let total = trails.len() as u64;
-        let page: Vec<Trail> = trails.into_iter().skip(offset as usize).take(limit as usize).collect();
+        // Rank by the chains' shape (stops, then first sighting); build only the page.
+        let mut stops = Vec::new();
+        let mut seen = vec![usize::MAX; cams.names.len()];
+        let mut ranked: Vec<(usize, usize, Timestamp)> = Vec::new();
+        for (i, chain) in chains.iter().enumerate() {
+            stops_of(&events, &cams, &chain.members, &mut stops);
+            let distinct = stops
+                .iter()
+                .filter(|s| std::mem::replace(&mut seen[s.camera], i) != i)
+                .count();
+            if distinct >= min {
+                ranked.push((i, stops.len(), stops[0].arrival));
+            }
+        }
+        ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.2.cmp(&b.2)));
+        let total = ranked.len() as u64;
+        let page: Vec<Trail> = ranked
+            .into_iter()
+            .skip(offset as usize)
+            .take(limit as usize)
+            .map(|(i, _, _)| trail_of_chain(&ctx, &events, &cams, &chains[i]))
+            .collect();
         Ok(Trails {
             page: PageInfo::new(total, offset, limit, page.len()),
             trails: page,
@@ -666,8 +692,8 @@ impl TrailBuilder {
     /// The transition graph: A -> B counts, transit times, and which edges are corridors.
     pub async fn transition_graph(&self, input: TrailInput) -> SkillResult<TransitionGraph> {
         let ctx = self.ctx().await?;
-        let (trails, _, _) = self.build(&ctx, &input).await?;
-        Ok(graph(&ctx, &trails))
+        let (events, chains, cams, _) = self.build(&ctx, &input).await?;
+        Ok(graph(&ctx, &events, &cams, &chains))
     }
 
     /// Only the corridor edges of the transition graph.
@@ -975,37 +1001,110 @@ impl TrailBuilder {
     }
 }
 
-fn distinct_cameras(t: &Trail) -> usize {
-    t.steps
-        .iter()
-        .map(|s| s.camera_id.as_str())
-        .collect::<BTreeSet<_>>()
-        .len()
+/// One trail before it is written out: indices into the sightings, in time order.
+struct Chain {
+    members: Vec<usize>,
+    /// Follows a marked individual's id (else reconstructed).
+    individual: bool,
 }
 
-/// Groups consecutive sightings at the same camera into steps.
-fn steps_of(ctx: &Ctx, events: &[&EventBrief]) -> Vec<TrailStep> {
-    let mut steps: Vec<TrailStep> = Vec::new();
-    for e in events {
-        match steps.last_mut() {
-            Some(s) if s.camera_id == e.camera_id => {
-                s.departure = s.departure.max(e.end);
-                s.event_ids.push(e.id.clone());
-            }
-            _ => {
-                let pos = ctx.pos(&e.camera_id);
-                steps.push(TrailStep {
-                    camera_id: e.camera_id.clone(),
-                    latitude: pos.map(|p| p.0),
-                    longitude: pos.map(|p| p.1),
-                    arrival: e.start,
-                    departure: e.end,
-                    event_ids: vec![e.id.clone()],
+/// The sightings' cameras as small integers, so that linking, ranking and the graph compare
+/// numbers instead of camera id strings.
+struct CameraIndex {
+    /// Camera index of each sighting.
+    of: Vec<usize>,
+    /// Camera id of each index.
+    names: Vec<String>,
+}
+
+impl CameraIndex {
+    fn new(events: &[EventBrief]) -> Self {
+        let mut ix: HashMap<&str, usize> = HashMap::new();
+        let mut names = Vec::new();
+        let mut last: Option<(&str, usize)> = None;
+        let of = events
+            .iter()
+            .map(|e| {
+                let id = e.camera_id.as_str();
+                // Runs of one camera are common (bursts, busy sites): skip the hash for them.
+                if let Some((l, k)) = last
+                    && l == id
+                {
+                    return k;
+                }
+                let k = *ix.entry(id).or_insert_with(|| {
+                    names.push(id.to_string());
+                    names.len() - 1
                 });
+                last = Some((id, k));
+                k
+            })
+            .collect();
+        CameraIndex { of, names }
+    }
+}
+
+/// A stop of a chain: consecutive sightings at one camera.
+struct Stop {
+    camera: usize,
+    /// Member position (in the chain) of its first sighting.
+    first: usize,
+    /// Sightings at the stop.
+    len: usize,
+    arrival: Timestamp,
+    departure: Timestamp,
+}
+
+/// The stops of a chain, into `out` (cleared first).
+fn stops_of(events: &[EventBrief], cams: &CameraIndex, members: &[usize], out: &mut Vec<Stop>) {
+    out.clear();
+    for (k, &i) in members.iter().enumerate() {
+        let e = &events[i];
+        match out.last_mut() {
+            Some(s) if s.camera == cams.of[i] => {
+                s.departure = s.departure.max(e.end);
+                s.len += 1;
             }
+            _ => out.push(Stop {
+                camera: cams.of[i],
+                first: k,
+                len: 1,
+                arrival: e.start,
+                departure: e.end,
+            }),
         }
     }
-    steps
+}
+
+/// A chain written out as a trail.
+fn trail_of_chain(ctx: &Ctx, events: &[EventBrief], cams: &CameraIndex, chain: &Chain) -> Trail {
+    let mut stops = Vec::new();
+    stops_of(events, cams, &chain.members, &mut stops);
+    let steps: Vec<TrailStep> = stops
+        .iter()
+        .map(|s| {
+            let camera_id = cams.names[s.camera].as_str();
+            let pos = ctx.pos(camera_id);
+            TrailStep {
+                camera_id: camera_id.to_string(),
+                latitude: pos.map(|p| p.0),
+                longitude: pos.map(|p| p.1),
+                arrival: s.arrival,
+                departure: s.departure,
+                event_ids: chain.members[s.first..s.first + s.len]
+                    .iter()
+                    .map(|&i| events[i].id.clone())
+                    .collect(),
+            }
+        })
+        .collect();
+    let first = &events[chain.members[0]];
+    let (individual, method) = if chain.individual {
+        (first.individual_id.clone(), "individual")
+    } else {
+        (None, "reconstructed")
+    };
+    trail_of(ctx, steps, first.scientific_name.clone(), individual, method)
 }
 
 fn trail_of(
@@ -1040,92 +1139,99 @@ fn trail_of(
     }
 }
 
-fn link_individual(ctx: &Ctx, events: &[&EventBrief]) -> Trail {
-    let steps = steps_of(ctx, events);
-    let first = events[0];
-    trail_of(
-        ctx,
-        steps,
-        first.scientific_name.clone(),
-        first.individual_id.clone(),
-        "individual",
-    )
+/// A chain still open to the next sighting: what the linking loop reads of its last one,
+/// kept side by side so the loop walks one array.
+struct Open {
+    chain: usize,
+    camera: usize,
+    end_ms: i64,
+    count: Option<i64>,
 }
 
-/// Greedy linking of unmarked sightings (see the crate docs).
-fn link_unmarked(ctx: &Ctx, events: &[&EventBrief], max_gap: Duration, vmax_kmh: f64) -> Vec<Trail> {
-    // Cameras and species as small integers, distances as a matrix, times as milliseconds:
-    // the loop below runs once per (sighting, open chain) pair, a million times a month on
-    // a busy study, so it must not hash strings or call sin/cos.
-    let mut camera_ix: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut species_ix: BTreeMap<Option<&str>, usize> = BTreeMap::new();
-    let (mut cam, mut spp) = (Vec::with_capacity(events.len()), Vec::with_capacity(events.len()));
-    for e in events {
-        let n = camera_ix.len();
-        cam.push(*camera_ix.entry(e.camera_id.as_str()).or_insert(n));
-        let n = species_ix.len();
-        spp.push(*species_ix.entry(e.scientific_name.as_deref()).or_insert(n));
-    }
-    let names: Vec<&str> = {
-        let mut v = vec![""; camera_ix.len()];
-        for (name, &i) in &camera_ix {
-            v[i] = name;
-        }
-        v
-    };
-    let n_cam = names.len();
-    let dist: Vec<Option<f64>> = (0..n_cam * n_cam)
-        .map(|k| ctx.dist(names[k / n_cam], names[k % n_cam]))
+/// Greedy linking of the unmarked sightings `rest` (indices into `events`, in start order;
+/// see the crate docs).
+fn link_unmarked(
+    ctx: &Ctx,
+    events: &[EventBrief],
+    cams: &CameraIndex,
+    rest: &[usize],
+    max_gap: Duration,
+    vmax_kmh: f64,
+) -> Vec<Chain> {
+    // Cameras and species as small integers, travel-time bounds as a matrix, times as
+    // milliseconds: the loop below runs once per (sighting, open chain) pair, a million
+    // times a month on a busy study, so it must not hash strings or call sin/cos.
+    let mut species_ix: HashMap<Option<&str>, usize> = HashMap::new();
+    let spp: Vec<usize> = rest
+        .iter()
+        .map(|&i| {
+            let n = species_ix.len();
+            *species_ix.entry(events[i].scientific_name.as_deref()).or_insert(n)
+        })
         .collect();
-    let start: Vec<i64> = events.iter().map(|e| e.start.timestamp_millis()).collect();
-    let end: Vec<i64> = events.iter().map(|e| e.end.timestamp_millis()).collect();
+    let n_cam = cams.names.len();
+    // Hours between leaving one camera and reaching another: at least d / vmax, at most
+    // d / MIN_SPEED_KMH + 0.5; none where a position is unknown.
+    let window: Vec<Option<(f64, f64)>> = (0..n_cam * n_cam)
+        .map(|k| {
+            ctx.dist(&cams.names[k / n_cam], &cams.names[k % n_cam])
+                .map(|d| (d / vmax_kmh, d / MIN_SPEED_KMH + 0.5))
+        })
+        .collect();
     let (max_gap_ms, same_camera_ms) = (max_gap.num_milliseconds(), SAME_CAMERA_GAP.num_milliseconds());
 
-    let mut chains: Vec<Vec<usize>> = Vec::new();
+    let mut chains: Vec<Chain> = Vec::new();
     // Chains still extendable, per species, in the order they were opened.
-    let mut open: Vec<Vec<usize>> = vec![Vec::new(); species_ix.len()];
-    for i in 0..events.len() {
-        let open = &mut open[spp[i]];
+    let mut open: Vec<Vec<Open>> = (0..species_ix.len()).map(|_| Vec::new()).collect();
+    for (k, &i) in rest.iter().enumerate() {
+        let e = &events[i];
+        let (start_ms, camera) = (e.start.timestamp_millis(), cams.of[i]);
+        let open = &mut open[spp[k]];
         // Close chains whose last sighting is too old (sightings come in start order, so a
         // chain closed here would be closed for every later sighting too).
-        open.retain(|&c| start[i] - end[*chains[c].last().expect("non-empty")] <= max_gap_ms);
+        open.retain(|o| start_ms - o.end_ms <= max_gap_ms);
         let mut best: Option<(usize, i64, bool)> = None;
-        for &c in open.iter() {
-            let last = *chains[c].last().expect("non-empty");
-            let gap = start[i] - end[last];
-            let ok = if cam[last] == cam[i] {
+        for (slot, o) in open.iter().enumerate() {
+            let gap = start_ms - o.end_ms;
+            let ok = if o.camera == camera {
                 gap <= same_camera_ms
             } else {
-                match dist[cam[last] * n_cam + cam[i]] {
-                    Some(d) => {
+                match window[o.camera * n_cam + camera] {
+                    Some((lo, hi)) => {
                         let h = gap as f64 / 3_600_000.0;
-                        h >= d / vmax_kmh && h <= d / MIN_SPEED_KMH + 0.5
+                        h >= lo && h <= hi
                     }
                     None => false,
                 }
             };
             // Prefer a chain whose group size matches, then the most recent one.
-            let same_size = events[last].count == events[i].count;
+            let same_size = o.count == e.count;
             if ok && best.is_none_or(|(_, g, s)| (same_size, -gap) > (s, -g)) {
-                best = Some((c, gap, same_size));
+                best = Some((slot, gap, same_size));
             }
         }
+        let (end_ms, count) = (e.end.timestamp_millis(), e.count);
         match best {
-            Some((c, _, _)) => chains[c].push(i),
+            Some((slot, _, _)) => {
+                let o = &mut open[slot];
+                chains[o.chain].members.push(i);
+                (o.camera, o.end_ms, o.count) = (camera, end_ms, count);
+            }
             None => {
-                chains.push(vec![i]);
-                open.push(chains.len() - 1);
+                chains.push(Chain {
+                    members: vec![i],
+                    individual: false,
+                });
+                open.push(Open {
+                    chain: chains.len() - 1,
+                    camera,
+                    end_ms,
+                    count,
+                });
             }
         }
     }
     chains
-        .into_iter()
-        .map(|idx| {
-            let refs: Vec<&EventBrief> = idx.iter().map(|&i| events[i]).collect();
-            let steps = steps_of(ctx, &refs);
-            trail_of(ctx, steps, refs[0].scientific_name.clone(), None, "reconstructed")
-        })
-        .collect()
 }
 
 /// Upper tail of the Poisson distribution, P(X >= k) for mean `lambda`.
@@ -1146,45 +1252,50 @@ pub fn poisson_upper(k: u64, lambda: f64) -> f64 {
     (1.0 - cdf).clamp(0.0, 1.0)
 }
 
-fn graph(ctx: &Ctx, trails: &[Trail]) -> TransitionGraph {
-    let mut edges: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
-    let mut sightings: BTreeMap<String, u64> = BTreeMap::new();
-    for t in trails {
-        for s in &t.steps {
-            *sightings.entry(s.camera_id.clone()).or_default() += s.event_ids.len() as u64;
+fn graph(ctx: &Ctx, events: &[EventBrief], cams: &CameraIndex, chains: &[Chain]) -> TransitionGraph {
+    let n = cams.names.len();
+    // Transit hours per (from, to) camera pair, and sightings per camera.
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); n * n];
+    let mut sightings = vec![0u64; n];
+    let mut on_trail = vec![false; n];
+    let mut stops = Vec::new();
+    for chain in chains {
+        stops_of(events, cams, &chain.members, &mut stops);
+        for s in &stops {
+            sightings[s.camera] += s.len as u64;
+            on_trail[s.camera] = true;
         }
-        for w in t.steps.windows(2) {
-            edges
-                .entry((w[0].camera_id.clone(), w[1].camera_id.clone()))
-                .or_default()
-                .push(hours(w[1].arrival - w[0].departure).max(0.0));
+        for w in stops.windows(2) {
+            times[w[0].camera * n + w[1].camera].push(hours(w[1].arrival - w[0].departure).max(0.0));
         }
     }
-    let total: u64 = edges.values().map(|v| v.len() as u64).sum();
-    let mut out_deg: BTreeMap<&str, u64> = BTreeMap::new();
-    let mut in_deg: BTreeMap<&str, u64> = BTreeMap::new();
-    for ((a, b), v) in &edges {
-        *out_deg.entry(a).or_default() += v.len() as u64;
-        *in_deg.entry(b).or_default() += v.len() as u64;
+    let total: u64 = times.iter().map(|v| v.len() as u64).sum();
+    let mut out_deg = vec![0u64; n];
+    let mut in_deg = vec![0u64; n];
+    for (k, v) in times.iter().enumerate() {
+        out_deg[k / n] += v.len() as u64;
+        in_deg[k % n] += v.len() as u64;
     }
-    let mut list: Vec<Transition> = edges
-        .iter()
-        .map(|((a, b), times)| {
-            let mut t = times.clone();
+    let mut list: Vec<Transition> = times
+        .iter_mut()
+        .enumerate()
+        .filter(|(_, t)| !t.is_empty())
+        .map(|(k, t)| {
+            let (a, b) = (k / n, k % n);
             t.sort_by(|x, y| x.partial_cmp(y).unwrap_or(std::cmp::Ordering::Equal));
             let q = |p: f64| t[((t.len() - 1) as f64 * p).round() as usize];
             let count = t.len() as u64;
             let expected = if total > 0 {
-                out_deg[a.as_str()] as f64 * in_deg[b.as_str()] as f64 / total as f64
+                out_deg[a] as f64 * in_deg[b] as f64 / total as f64
             } else {
                 0.0
             };
             let p = poisson_upper(count, expected);
             Transition {
-                from: a.clone(),
-                to: b.clone(),
+                from: cams.names[a].clone(),
+                to: cams.names[b].clone(),
                 count,
-                distance_km: ctx.dist(a, b).map(round3),
+                distance_km: ctx.dist(&cams.names[a], &cams.names[b]).map(round3),
                 transit: TransitTimes {
                     min_h: round3(t[0]),
                     median_h: round3(q(0.5)),
@@ -1199,20 +1310,21 @@ fn graph(ctx: &Ctx, trails: &[Trail]) -> TransitionGraph {
         })
         .collect();
     list.sort_by(|x, y| y.count.cmp(&x.count).then(x.from.cmp(&y.from)).then(x.to.cmp(&y.to)));
-    let nodes = sightings
-        .into_iter()
-        .map(|(c, n)| GraphNode {
-            out_degree: out_deg.get(c.as_str()).copied().unwrap_or(0),
-            in_degree: in_deg.get(c.as_str()).copied().unwrap_or(0),
-            camera_id: c,
-            sightings: n,
+    let mut nodes: Vec<GraphNode> = (0..n)
+        .filter(|&c| on_trail[c])
+        .map(|c| GraphNode {
+            camera_id: cams.names[c].clone(),
+            sightings: sightings[c],
+            out_degree: out_deg[c],
+            in_degree: in_deg[c],
         })
         .collect();
+    nodes.sort_by(|a, b| a.camera_id.cmp(&b.camera_id));
     TransitionGraph {
         nodes,
         edges: list,
         transitions: total,
-        trails: trails.len() as u64,
+        trails: chains.len() as u64,
     }
 }
 
