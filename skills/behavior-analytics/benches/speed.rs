@@ -25,7 +25,7 @@ async fn time<T, F: std::future::Future<Output = T>>(name: &str, mut f: impl FnM
     }
     runs.sort();
     println!(
-        "{name}: median {:.1} ms, best {:.1} ms, worst {:.1} ms",
+        "{name}: median {:.3} ms, best {:.3} ms, worst {:.3} ms",
         runs[2].as_secs_f64() * 1e3,
         runs[0].as_secs_f64() * 1e3,
         runs[4].as_secs_f64() * 1e3
@@ -112,9 +112,14 @@ async fn main() {
         observation_type: Some(trailmesh_core::model::ObservationType::Animal),
         ..Default::default()
     };
+    time(
+        "store.events_fingerprint (the cache's freshness check, in every call)",
+        || store.events_fingerprint(),
+    )
+    .await;
     let everything = trailmesh_core::store::EventQuery::default();
     time(
-        "store.count_events (the cache's freshness check, in every call)",
+        "store.count_events (what that check costs after a commit, about)",
         || store.count_events(&everything),
     )
     .await;
