@@ -402,6 +402,19 @@ pub struct EventBrief {
     pub individual_id: Option<String>,
 }
 
+/// One row of [`Store::event_tally`]: events of one camera, time bucket and species.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventTally {
+    /// Camera.
+    pub camera_id: String,
+    /// Bucket number from the tally's origin.
+    pub bucket: i64,
+    /// Species, when known.
+    pub scientific_name: Option<String>,
+    /// Events.
+    pub events: u64,
+}
+
 /// What a camera has recorded, for health and inventory questions.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CameraActivity {
@@ -1322,6 +1335,37 @@ impl Store {
                 end: from_ms(r.end_ms),
                 count: r.count,
                 individual_id: r.individual_id,
+            })
+            .collect())
+    }
+
+    /// Matching events counted per camera, time bucket and species, in the database: bucket
+    /// `k` starts at `origin + k * bucket`; events before `origin` are not counted; limit,
+    /// offset and order are ignored. Rows come in no particular order.
+    pub async fn event_tally(
+        &self,
+        f: &EventQuery,
+        origin: Timestamp,
+        bucket: chrono::Duration,
+    ) -> StoreResult<Vec<EventTally>> {
+        // A bucket under 1 ms counts per millisecond (never a division by zero).
+        let size = bucket.num_milliseconds().max(1);
+        let rows: Vec<(String, i64, Option<String>, i64)> = on_pool!(self, |pool, DB| {
+            let mut q = QueryBuilder::<DB>::new("SELECT camera_id, (start_ms - ");
+            q.push_bind(to_ms(origin)).push(") / ").push_bind(size);
+            q.push(" AS bucket, scientific_name, COUNT(*) FROM events WHERE start_ms >= ")
+                .push_bind(to_ms(origin));
+            event_filters!(q, f);
+            q.push(" GROUP BY camera_id, bucket, scientific_name");
+            q.build_query_as().fetch_all(pool).await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(camera_id, bucket, scientific_name, events)| EventTally {
+                camera_id,
+                bucket,
+                scientific_name,
+                events: events as u64,
             })
             .collect())
     }

@@ -32,6 +32,7 @@ macro_rules! on_both {
 on_both!(everything_written_reads_back_equal);
 on_both!(a_deployment_is_extended_never_shortened);
 on_both!(a_description_fills_in_and_never_replaces_labels);
+on_both!(a_tally_counts_what_the_events_hold_per_camera_bucket_and_species);
 async fn everything_written_reads_back_equal(store: &Store) {
     let b = small_study();
     let report = store.ingest(&b, None).await.unwrap();
@@ -735,4 +736,43 @@ async fn quiet_commits_keep_what_the_store_holds_and_any_other_commit_empties_it
     let all = store.deployments(None).await.unwrap();
     assert_eq!(all.iter().find(|x| x.id == d.id).unwrap().end, later_still);
     store.close().await;
+}
+
+/// `event_tally` against the same events counted one by one: every origin and bucket size,
+/// with and without a filter, and events before the origin left out.
+async fn a_tally_counts_what_the_events_hold_per_camera_bucket_and_species(store: &Store) {
+    use std::collections::BTreeMap;
+    let b = small_study();
+    store.ingest(&b, None).await.unwrap();
+    let first = b.events.iter().map(|e| e.start).min().unwrap();
+    for (origin, bucket) in [
+        (first - chrono::Duration::minutes(30), chrono::Duration::hours(1)),
+        (first + chrono::Duration::seconds(1), chrono::Duration::minutes(7)),
+        (first - chrono::Duration::days(3), chrono::Duration::days(1)),
+    ] {
+        for filter in [
+            EventQuery::default(),
+            EventQuery {
+                observation_type: Some(ObservationType::Animal),
+                ..EventQuery::default()
+            },
+        ] {
+            let mut want: BTreeMap<(String, i64, Option<String>), u64> = BTreeMap::new();
+            for e in store.events(&filter).await.unwrap() {
+                if e.start >= origin {
+                    let k = (e.start - origin).num_milliseconds() / bucket.num_milliseconds();
+                    *want.entry((e.camera_id, k, e.scientific_name)).or_default() += 1;
+                }
+            }
+            let got: BTreeMap<(String, i64, Option<String>), u64> = store
+                .event_tally(&filter, origin, bucket)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|t| ((t.camera_id, t.bucket, t.scientific_name), t.events))
+                .collect();
+            assert!(!want.is_empty());
+            assert_eq!(got, want, "origin {origin}, bucket {bucket}, {filter:?}");
+        }
+    }
 }

@@ -921,34 +921,41 @@ impl TrailBuilder {
                 }
             }
         }
-        let events = self
+        // Counted in the database (a row per camera, bucket and species), not event by event.
+        let tally = self
             .store
-            .event_briefs(&EventQuery {
-                scientific_name: species,
-                time,
-                observation_type: Some(ObservationType::Animal),
-                ..Default::default()
-            })
+            .event_tally(
+                &EventQuery {
+                    scientific_name: species,
+                    time,
+                    observation_type: Some(ObservationType::Animal),
+                    ..Default::default()
+                },
+                from,
+                size,
+            )
             .await?;
         let mut cells: BTreeMap<(String, i64), ActivityCell> = BTreeMap::new();
         let mut totals: BTreeMap<String, u64> = BTreeMap::new();
-        for e in &events {
-            if input.cameras.as_ref().is_some_and(|c| !c.contains(&e.camera_id)) {
+        for t in tally {
+            if input.cameras.as_ref().is_some_and(|c| !c.contains(&t.camera_id)) {
                 continue;
             }
-            let k = (e.start - from).num_milliseconds() / size.num_milliseconds();
-            let cell = cells.entry((e.camera_id.clone(), k)).or_insert_with(|| ActivityCell {
-                camera_id: e.camera_id.clone(),
-                bucket_start: from + size * k as i32,
-                events: 0,
-                species: BTreeMap::new(),
-            });
-            cell.events += 1;
+            *totals.entry(t.camera_id.clone()).or_default() += t.events;
+            let k = t.bucket;
+            let cell = cells
+                .entry((t.camera_id, k))
+                .or_insert_with_key(|(camera_id, _)| ActivityCell {
+                    camera_id: camera_id.clone(),
+                    bucket_start: from + size * k as i32,
+                    events: 0,
+                    species: BTreeMap::new(),
+                });
+            cell.events += t.events;
             *cell
                 .species
-                .entry(e.scientific_name.clone().unwrap_or_else(|| "unknown".into()))
-                .or_default() += 1;
-            *totals.entry(e.camera_id.clone()).or_default() += 1;
+                .entry(t.scientific_name.unwrap_or_else(|| "unknown".into()))
+                .or_default() += t.events;
         }
         Ok(TimespanActivity {
             bucket,

@@ -204,15 +204,40 @@ async fn timespan_activity_counts_per_camera_and_geojson_is_lon_lat() {
         .await
         .unwrap();
     let mut want: BTreeMap<String, u64> = BTreeMap::new();
+    // Per camera and hour: events, and events per species ("unknown" where the batch names none).
+    let mut want_cells: BTreeMap<(String, i64), (u64, BTreeMap<String, u64>)> = BTreeMap::new();
     for e in truth
         .events
         .iter()
         .filter(|e| e.observation_type == ObservationType::Animal && e.start >= from && e.start < to)
     {
         *want.entry(e.camera_id.clone()).or_default() += 1;
+        let hour = (e.start - from).num_hours();
+        let cell = want_cells.entry((e.camera_id.clone(), hour)).or_default();
+        cell.0 += 1;
+        let species = match (&e.scientific_name, e.identified) {
+            (Some(s), true) => s.clone(),
+            _ => "unknown".to_string(),
+        };
+        *cell.1.entry(species).or_default() += 1;
     }
     assert_eq!(a.totals, want);
     assert!(a.cells.iter().all(|c| c.bucket_start >= from && c.bucket_start < to));
+    let got_cells: BTreeMap<(String, i64), (u64, BTreeMap<String, u64>)> = a
+        .cells
+        .iter()
+        .map(|c| {
+            let hour = (c.bucket_start - from).num_hours();
+            assert_eq!(
+                c.bucket_start,
+                from + chrono::Duration::hours(hour),
+                "buckets start on the hour: {c:?}"
+            );
+            ((c.camera_id.clone(), hour), (c.events, c.species.clone()))
+        })
+        .collect();
+    assert_eq!(got_cells.len(), a.cells.len(), "one cell per camera and hour");
+    assert_eq!(got_cells, want_cells);
 
     let ind = truth.individuals.iter().max_by_key(|i| i.path.len()).unwrap();
     let g = tb
