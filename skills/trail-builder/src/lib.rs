@@ -597,7 +597,7 @@ impl TrailBuilder {
 
     /// Links the sightings into chains (the core of every other operation); trails are
     /// written out from chains only where an answer shows them.
-    async fn build(&self, ctx: &Ctx, input: &TrailInput) -> SkillResult<(Found, Vec<Chain>, CameraIndex, String)> {
+    async fn build(&self, ctx: &Ctx, input: &TrailInput) -> SkillResult<Linked> {
         let max_gap = input.max_gap_hours.unwrap_or(DEFAULT_MAX_GAP_HOURS);
         let vmax = input.max_speed_kmh.unwrap_or(DEFAULT_MAX_SPEED_KMH);
         if !(max_gap > 0.0 && max_gap <= 24.0 * 14.0) {
@@ -648,7 +648,12 @@ impl TrailBuilder {
                 ),
             )
         };
-        Ok((events, chains, cams, note))
+        Ok(Linked {
+            events,
+            chains,
+            cams,
+            note,
+        })
     }
 
     /// Trails of a species or an individual over a time span.
@@ -656,7 +661,12 @@ impl TrailBuilder {
         let limit = page_limit(input.limit)?;
         let offset = input.offset.unwrap_or(0);
         let ctx = self.ctx().await?;
-        let (events, chains, cams, note) = self.build(&ctx, &input).await?;
+        let Linked {
+            events,
+            chains,
+            cams,
+            note,
+        } = self.build(&ctx, &input).await?;
         let sightings = events.len() as u64;
         let min = input.min_cameras.unwrap_or(2) as usize;
         // Rank by the chains' shape (stops, then first sighting); build only the page.
@@ -692,8 +702,8 @@ impl TrailBuilder {
     /// The transition graph: A -> B counts, transit times, and which edges are corridors.
     pub async fn transition_graph(&self, input: TrailInput) -> SkillResult<TransitionGraph> {
         let ctx = self.ctx().await?;
-        let (events, chains, cams, _) = self.build(&ctx, &input).await?;
-        Ok(graph(&ctx, &events, &cams, &chains))
+        let l = self.build(&ctx, &input).await?;
+        Ok(graph(&ctx, &l.events, &l.cams, &l.chains))
     }
 
     /// Only the corridor edges of the transition graph.
@@ -1008,6 +1018,15 @@ impl TrailBuilder {
     }
 }
 
+/// The sightings of a question linked into chains, with their cameras indexed.
+struct Linked {
+    events: Found,
+    chains: Vec<Chain>,
+    cams: CameraIndex,
+    /// How the chains were made, for the answer.
+    note: String,
+}
+
 /// One trail before it is written out: indices into the sightings, in time order.
 struct Chain {
     members: Vec<usize>,
@@ -1264,13 +1283,11 @@ fn graph(ctx: &Ctx, events: &[EventBrief], cams: &CameraIndex, chains: &[Chain])
     // Transit hours per (from, to) camera pair, and sightings per camera.
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); n * n];
     let mut sightings = vec![0u64; n];
-    let mut on_trail = vec![false; n];
     let mut stops = Vec::new();
     for chain in chains {
         stops_of(events, cams, &chain.members, &mut stops);
         for s in &stops {
             sightings[s.camera] += s.len as u64;
-            on_trail[s.camera] = true;
         }
         for w in stops.windows(2) {
             times[w[0].camera * n + w[1].camera].push(hours(w[1].arrival - w[0].departure).max(0.0));
@@ -1318,7 +1335,8 @@ fn graph(ctx: &Ctx, events: &[EventBrief], cams: &CameraIndex, chains: &[Chain])
         .collect();
     list.sort_by(|x, y| y.count.cmp(&x.count).then(x.from.cmp(&y.from)).then(x.to.cmp(&y.to)));
     let mut nodes: Vec<GraphNode> = (0..n)
-        .filter(|&c| on_trail[c])
+        // Every sighting is on some chain, so a camera with none is not in the answer.
+        .filter(|&c| sightings[c] > 0)
         .map(|c| GraphNode {
             camera_id: cams.names[c].clone(),
             sightings: sightings[c],
