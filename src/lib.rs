@@ -477,10 +477,15 @@ fn vision(config: &Config, cmd: VisionCommand) -> Result<()> {
             println!("ONNX Runtime: {}", lib.display());
             let detector = trailmesh_vision::Detector::load(&config.vision)?;
             println!(
-                "detector: {} ({}), input {}, batch {}",
+                "detector: {} ({}), input {} ({}), batch {}",
                 detector.name(),
                 config.vision.model_path().display(),
                 detector.input_size(),
+                if detector.rect_input() {
+                    "rect: padded to a multiple of 32"
+                } else {
+                    "square"
+                },
                 detector.batch_size()
             );
             Ok(())

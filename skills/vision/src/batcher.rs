@@ -10,12 +10,12 @@
 //! latency), and when several cameras are busy the frames that queued while the model was
 //! running go in together (throughput).
 
-use crate::detector::{Detector, PixelBox, letterbox_into};
+use crate::detector::{Detector, InputShape, PixelBox};
 use crate::{Result, VisionError};
 use image::RgbImage;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, TryLockError};
 
 /// What a camera's run needs from a detector: start detection on some frames and get their
 /// boxes back in order.
@@ -39,6 +39,8 @@ enum TicketState {
         reply: Receiver<Result<Vec<f32>>>,
         /// Resize ratio and size of each frame, for decoding.
         frames: Vec<(f32, u32, u32)>,
+        /// The input shape the frames were letterboxed into.
+        shape: InputShape,
         detector: Arc<Detector>,
     },
 }
@@ -48,13 +50,18 @@ fn worker_gone() -> VisionError {
 }
 
 /// Decodes the raw model rows of a submission's frames into boxes.
-fn decode_rows(raw: Result<Vec<f32>>, frames: &[(f32, u32, u32)], detector: &Detector) -> Result<Vec<Vec<PixelBox>>> {
+fn decode_rows(
+    raw: Result<Vec<f32>>,
+    frames: &[(f32, u32, u32)],
+    shape: InputShape,
+    detector: &Detector,
+) -> Result<Vec<Vec<PixelBox>>> {
     let raw = raw?;
     let per = raw.len() / frames.len().max(1);
     Ok(frames
         .iter()
         .enumerate()
-        .map(|(i, &(ratio, w, h))| detector.postprocess(&raw[i * per..(i + 1) * per], ratio, w, h))
+        .map(|(i, &(ratio, w, h))| detector.postprocess(&raw[i * per..(i + 1) * per], ratio, w, h, shape))
         .collect())
 }
 
@@ -69,6 +76,7 @@ impl Ticket {
         let TicketState::Waiting {
             reply,
             frames,
+            shape,
             detector,
         } = &self.0
         else {
@@ -79,7 +87,7 @@ impl Ticket {
             Err(std::sync::mpsc::TryRecvError::Empty) => return false,
             Err(std::sync::mpsc::TryRecvError::Disconnected) => Err(worker_gone()),
         };
-        self.0 = TicketState::Done(decode_rows(raw, frames, detector));
+        self.0 = TicketState::Done(decode_rows(raw, frames, *shape, detector));
         true
     }
 
@@ -90,8 +98,14 @@ impl Ticket {
             TicketState::Waiting {
                 reply,
                 frames,
+                shape,
                 detector,
-            } => decode_rows(reply.recv().unwrap_or_else(|_| Err(worker_gone())), &frames, &detector),
+            } => decode_rows(
+                reply.recv().unwrap_or_else(|_| Err(worker_gone())),
+                &frames,
+                shape,
+                &detector,
+            ),
         }
     }
 }
@@ -113,6 +127,8 @@ impl Detect for Detector {
 
 struct Job {
     input: Vec<f32>,
+    /// Only jobs of the same input shape run together.
+    shape: InputShape,
     frames: usize,
     reply: Sender<Result<Vec<f32>>>,
 }
@@ -181,19 +197,19 @@ impl SharedDetector {
 
 impl Detect for SharedDetector {
     fn submit(&self, imgs: Vec<Arc<RgbImage>>) -> Result<Ticket> {
-        let size = self.detector.input_size();
-        let slot = 3 * size * size;
-        // A used buffer when one is spare: letterbox_into writes every value of a slot.
+        // A used buffer when one is spare: letterboxing writes every value of a slot.
         let mut input = self.spare.lock().ok().and_then(|mut s| s.pop()).unwrap_or_default();
-        input.resize(slot * imgs.len(), 0.0);
+        let refs: Vec<&RgbImage> = imgs.iter().map(|i| i.as_ref()).collect();
+        let (shape, ratios) = self.detector.letterbox(&refs, &mut input);
         let frames: Vec<(f32, u32, u32)> = imgs
             .iter()
-            .zip(input.chunks_exact_mut(slot))
-            .map(|(img, out)| (letterbox_into(img, size, out), img.width(), img.height()))
+            .zip(ratios)
+            .map(|(img, ratio)| (ratio, img.width(), img.height()))
             .collect();
         let (reply, rx) = channel();
         let job = Job {
             input,
+            shape,
             frames: imgs.len(),
             reply,
         };
@@ -205,6 +221,7 @@ impl Detect for SharedDetector {
         Ok(Ticket(TicketState::Waiting {
             reply: rx,
             frames,
+            shape,
             detector: self.detector.clone(),
         }))
     }
@@ -218,26 +235,41 @@ impl Detect for SharedDetector {
     }
 }
 
-/// One session's loop: the oldest job plus whatever else is waiting, up to a batch.
+/// One session's loop: the oldest job plus whatever else of its input shape is waiting, up
+/// to a batch.
 fn worker(session: usize, rx: &Mutex<Receiver<Job>>, detector: &Detector, stats: &BatchStats, spare: &Spare) {
     let max = detector.batch_size().max(1);
     let mut carry: Option<Job> = None;
     loop {
         let mut jobs = Vec::new();
         {
-            let rx = rx.lock().unwrap_or_else(|p| p.into_inner());
-            let first = match carry.take() {
-                Some(j) => j,
-                None => match rx.recv() {
-                    Ok(j) => j,
-                    Err(_) => return,
-                },
+            // A job carried over from the last round runs now, with whatever else is waiting
+            // if the queue is free: another worker may be holding it while it waits for work,
+            // and waiting for that worker here would leave the carried job stuck.
+            let rx = match carry.take() {
+                Some(j) => {
+                    jobs.push(j);
+                    match rx.try_lock() {
+                        Ok(g) => Some(g),
+                        Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
+                        Err(TryLockError::WouldBlock) => None,
+                    }
+                }
+                None => {
+                    let rx = rx.lock().unwrap_or_else(|p| p.into_inner());
+                    match rx.recv() {
+                        Ok(j) => jobs.push(j),
+                        Err(_) => return,
+                    }
+                    Some(rx)
+                }
             };
-            let mut frames = first.frames;
-            jobs.push(first);
-            while frames < max {
+            let mut frames = jobs[0].frames;
+            while let Some(rx) = rx.as_ref()
+                && frames < max
+            {
                 match rx.try_recv() {
-                    Ok(j) if frames + j.frames <= max => {
+                    Ok(j) if frames + j.frames <= max && j.shape == jobs[0].shape => {
                         frames += j.frames;
                         jobs.push(j);
                     }
@@ -250,14 +282,15 @@ fn worker(session: usize, rx: &Mutex<Receiver<Job>>, detector: &Detector, stats:
             }
         }
         let frames: usize = jobs.iter().map(|j| j.frames).sum();
+        let shape = jobs[0].shape;
         let result = if jobs.len() == 1 {
-            detector.run_raw_on(session, &jobs[0].input, frames)
+            detector.run_raw_on(session, &jobs[0].input, frames, shape)
         } else {
             let mut input = Vec::with_capacity(jobs.iter().map(|j| j.input.len()).sum());
             for j in &jobs {
                 input.extend_from_slice(&j.input);
             }
-            detector.run_raw_on(session, &input, frames)
+            detector.run_raw_on(session, &input, frames, shape)
         };
         stats.runs.fetch_add(1, Ordering::Relaxed);
         stats.frames.fetch_add(frames as u64, Ordering::Relaxed);

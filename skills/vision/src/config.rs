@@ -15,12 +15,29 @@ pub enum ExecutionProvider {
     Cuda,
 }
 
+/// How an image is padded into the detector's input.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Letterbox {
+    /// Only up to the next multiple of the model's largest stride (32): a 4:3 image at 640
+    /// runs as 640 x 480, a 16:9 one as 640 x 384, with the same boxes (the default). Needs a
+    /// YOLOX model that decodes its boxes in the graph, as the shipped ones do; any other
+    /// model gets squares.
+    #[default]
+    Rect,
+    /// To the full `input_size` square, as the model was exported.
+    Square,
+}
+
 /// `[vision]`: everything the pipeline can be told.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct VisionConfig {
     /// Detector input size, pixels: 640 (more accurate) or 416 (about 2.5x faster).
     pub input_size: u32,
+    /// `rect` (pad an image only to a multiple of 32: less work on frames that are not
+    /// square) or `square`.
+    pub letterbox: Letterbox,
     /// The ONNX model file; default: the MegadetectorLite file for `input_size` shipped in
     /// `skills/vision/models/` (or in `$TRAILMESH_MODEL_DIR`).
     pub model: Option<PathBuf>,
@@ -61,6 +78,7 @@ impl Default for VisionConfig {
     fn default() -> Self {
         VisionConfig {
             input_size: 640,
+            letterbox: Letterbox::Rect,
             model: None,
             onnxruntime: None,
             execution_provider: ExecutionProvider::Cpu,

@@ -4,6 +4,8 @@
 //!   wheel, checksum-verified, cached) and holds the one process-wide ONNX Runtime environment.
 //! - [`detector`]: MegadetectorLite (YOLOX-tiny, one class "animal") through `ort`: letterbox,
 //!   batched inference, decoding, NMS.
+//! - [`onnx_graph`]: frees the detector's input from its square (less padding, less work on
+//!   frames that are not square).
 //! - [`batcher`]: one detector shared by live cameras, running frames of several cameras in
 //!   one batch when they are busy at once.
 //! - [`motion`]: a cheap frame-differencing gate with a noise-adaptive threshold.
@@ -19,13 +21,14 @@ pub mod batcher;
 pub mod config;
 pub mod detector;
 pub mod motion;
+pub mod onnx_graph;
 pub mod pipeline;
 pub mod runtime;
 pub mod segment;
 pub mod tracker;
 
 pub use batcher::{Detect, SharedDetector};
-pub use config::{ExecutionProvider, VisionConfig};
+pub use config::{ExecutionProvider, Letterbox, VisionConfig};
 pub use detector::{Detector, PixelBox};
 
 use std::path::PathBuf;

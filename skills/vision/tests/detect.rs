@@ -11,9 +11,10 @@ use std::sync::{Arc, OnceLock};
 use trailmesh_core::import::NoProgress;
 use trailmesh_core::media_folder::FolderImportOptions;
 use trailmesh_core::store::{DetectionQuery, EventQuery, Store};
-use trailmesh_vision::detector::PixelBox;
+use trailmesh_vision::detector::{InputShape, PixelBox};
+use trailmesh_vision::onnx_graph;
 use trailmesh_vision::pipeline::{self, CameraRun, DetectImportOptions, FrameInfo};
-use trailmesh_vision::{Detector, VisionConfig};
+use trailmesh_vision::{Detector, Letterbox, VisionConfig};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -80,6 +81,112 @@ fn animals_in_real_photos_are_found_at_416() {
     check_photos(416);
 }
 
+/// The default letterbox pads only to a multiple of 32; the boxes must be those of the model
+/// run on the full square, as exported.
+fn check_rect_against_square(size: u32) {
+    let rect = detector(size);
+    assert!(rect.rect_input(), "the shipped model's input is freed from its square");
+    let square = Detector::load(&VisionConfig {
+        input_size: size,
+        letterbox: Letterbox::Square,
+        sessions: 1,
+        ..Default::default()
+    })
+    .unwrap();
+    assert!(!square.rect_input());
+    let mut saved = 0.0;
+    let mut matched = Vec::new();
+    for file in ["horses.jpg", "person.jpg", "chelsea.png", "grass.png", "gravel.png"] {
+        let img = pipeline::read_image(&fixtures().join(file)).unwrap();
+        let shape = rect.input_shape(img.width(), img.height());
+        let s = size as usize;
+        assert!(
+            shape.width <= s && shape.height <= s && shape.width.is_multiple_of(32) && shape.height.is_multiple_of(32)
+        );
+        assert_eq!(square.input_shape(img.width(), img.height()), InputShape::square(s));
+        saved += 1.0 - (shape.width * shape.height) as f64 / (s * s) as f64;
+        let (r, q) = (rect.detect(&img).unwrap(), square.detect(&img).unwrap());
+        // Every clear box of the square run is found again, in about the same place, with
+        // about the same score. The padding the rectangle drops is below the image, so boxes
+        // reaching its bottom edge move most.
+        for w in q.iter().filter(|b| b.score >= 0.35) {
+            let best = r.iter().max_by(|a, b| a.iou(w).total_cmp(&b.iou(w))).copied();
+            let best = best.unwrap_or_else(|| panic!("{file} at {size}: {w:?} lost; rect {r:?}"));
+            matched.push((file, best.iou(w), (best.score - w.score).abs()));
+        }
+        assert!(
+            r.iter().filter(|b| b.score >= 0.35).count() <= q.len(),
+            "{file}: {r:?} vs {q:?}"
+        );
+    }
+    let worst = matched.iter().map(|m| m.1).fold(1.0, f32::min);
+    let mean = matched.iter().map(|m| m.1).sum::<f32>() / matched.len() as f32;
+    let score = matched.iter().map(|m| m.2).fold(0.0, f32::max);
+    assert!(
+        matched.len() >= 6 && worst >= 0.7 && mean >= 0.9 && score < 0.1,
+        "at {size}, IoU and score change of each box: {matched:?}"
+    );
+    // horses, person and chelsea are 3:2 (640 x 448 or 416 x 288 instead of a square).
+    assert!(saved > 0.8, "input area saved over the five photos: {saved}");
+}
+
+#[test]
+fn a_rectangular_input_finds_the_boxes_of_the_square_one_at_640() {
+    check_rect_against_square(640);
+    let d = detector(640);
+    assert_eq!(
+        d.input_shape(773, 512),
+        InputShape {
+            height: 448,
+            width: 640
+        }
+    );
+    assert_eq!(
+        d.input_shape(640, 480),
+        InputShape {
+            height: 480,
+            width: 640
+        }
+    );
+    assert_eq!(
+        d.input_shape(1920, 1080),
+        InputShape {
+            height: 384,
+            width: 640
+        }
+    );
+    assert_eq!(
+        d.input_shape(480, 640),
+        InputShape {
+            height: 640,
+            width: 480
+        }
+    );
+}
+
+#[test]
+fn a_rectangular_input_finds_the_boxes_of_the_square_one_at_416() {
+    check_rect_against_square(416);
+}
+
+#[test]
+fn the_shipped_models_open_and_an_opened_one_is_not_opened_twice() {
+    for size in [640, 416] {
+        let path = VisionConfig {
+            input_size: size,
+            ..Default::default()
+        }
+        .model_path();
+        let bytes = std::fs::read(&path).unwrap();
+        let opened = onnx_graph::open_input(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(opened.strides, [8, 16, 32]);
+        assert!(opened.model.len() < bytes.len(), "the decoding's constants are gone");
+        // Its input is free now and its output the raw rows: nothing is left to open.
+        let again = onnx_graph::open_input(&opened.model).unwrap_err();
+        assert!(again.contains("not [N, 3, S, S]"), "{again}");
+    }
+}
+
 #[test]
 fn a_batch_gives_the_same_boxes_as_single_images() {
     let cfg = VisionConfig {
@@ -92,10 +199,16 @@ fn a_batch_gives_the_same_boxes_as_single_images() {
     let d = detector(640);
     let a = pipeline::read_image(&fixtures().join("horses.jpg")).unwrap();
     let b = pipeline::read_image(&fixtures().join("person.jpg")).unwrap();
-    let batch = batched.detect_batch(&[&a, &b, &a]).unwrap();
-    let single = [d.detect(&a).unwrap(), d.detect(&b).unwrap()];
-    assert_eq!(batch.len(), 3);
-    for (got, want) in batch.iter().zip([&single[0], &single[1], &single[0]]) {
+    // A square photo between them has another input shape: it runs on its own.
+    let g = pipeline::read_image(&fixtures().join("grass.png")).unwrap();
+    assert_ne!(
+        batched.input_shape(a.width(), a.height()),
+        batched.input_shape(g.width(), g.height())
+    );
+    let batch = batched.detect_batch(&[&a, &b, &g, &a]).unwrap();
+    let single = [d.detect(&a).unwrap(), d.detect(&b).unwrap(), d.detect(&g).unwrap()];
+    assert_eq!(batch.len(), 4);
+    for (got, want) in batch.iter().zip([&single[0], &single[1], &single[2], &single[0]]) {
         assert_eq!(got.len(), want.len());
         for (g, w) in got.iter().zip(want.iter()) {
             assert!(g.iou(w) > 0.99 && (g.score - w.score).abs() < 1e-3, "{g:?} vs {w:?}");

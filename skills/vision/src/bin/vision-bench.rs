@@ -3,8 +3,8 @@
 //! (`tests/reference/detect.py --bench`) on the same images and model in the same run.
 //!
 //! ```text
-//! vision-bench [--dir DIR] [--size 640|416] [--rounds N] [--repeats N] [--threads N]
-//!              [--batch N] [--sessions N] [--python PY]
+//! vision-bench [--dir DIR] [--size 640|416] [--letterbox rect|square] [--rounds N]
+//!              [--repeats N] [--threads N] [--batch N] [--sessions N] [--python PY]
 //! ```
 //! Prints images per second for both, their ratio, and our time outside the model as a
 //! share of inference time.
@@ -20,13 +20,13 @@ use trailmesh_core::import::NoProgress;
 use trailmesh_core::media_folder::FolderImportOptions;
 use trailmesh_core::model::*;
 use trailmesh_core::store::{Batch, Store};
-use trailmesh_vision::detector::letterbox_into;
 use trailmesh_vision::pipeline::{DetectImportOptions, import_folder_with_detection, read_image};
-use trailmesh_vision::{Detector, VisionConfig};
+use trailmesh_vision::{Detector, Letterbox, VisionConfig, onnx_graph};
 
 struct Args {
     dir: PathBuf,
     size: u32,
+    letterbox: Letterbox,
     rounds: usize,
     threads: usize,
     batch: usize,
@@ -40,6 +40,7 @@ fn parse() -> Result<Args, String> {
     let mut a = Args {
         dir: manifest.join("tests/fixtures"),
         size: 640,
+        letterbox: Letterbox::Rect,
         rounds: 4,
         threads: 0,
         batch: 0,
@@ -53,6 +54,13 @@ fn parse() -> Result<Args, String> {
         match flag.as_str() {
             "--dir" => a.dir = PathBuf::from(value()?),
             "--size" => a.size = value()?.parse().map_err(|e| format!("--size: {e}"))?,
+            "--letterbox" => {
+                a.letterbox = match value()?.as_str() {
+                    "rect" => Letterbox::Rect,
+                    "square" => Letterbox::Square,
+                    other => return Err(format!("--letterbox: rect or square, not {other}")),
+                }
+            }
             "--rounds" => a.rounds = value()?.parse().map_err(|e| format!("--rounds: {e}"))?,
             "--threads" => a.threads = value()?.parse().map_err(|e| format!("--threads: {e}"))?,
             "--batch" => a.batch = value()?.parse().map_err(|e| format!("--batch: {e}"))?,
@@ -103,6 +111,7 @@ async fn main() {
     };
     let cfg = VisionConfig {
         input_size: args.size,
+        letterbox: args.letterbox,
         threads: args.threads,
         batch_size: args.batch,
         sessions: args.sessions,
@@ -118,9 +127,7 @@ async fn main() {
     let store = Store::open_sqlite_file(&tmp.join("bench.db"))
         .await
         .expect("open store");
-    let size = args.size as usize;
-    let slot = 3 * size * size;
-    let mut input = vec![0f32; slot * detector.batch_size()];
+    let mut input = Vec::new();
     let mut ph = Phases::default();
     let mut boxes_total = 0usize;
 
@@ -139,17 +146,12 @@ async fn main() {
         ph.decode += t.elapsed();
 
         let t = Instant::now();
-        let input = &mut input[..slot * imgs.len()];
-        input.fill(0.0);
-        let ratios: Vec<f32> = imgs
-            .iter()
-            .zip(input.chunks_exact_mut(slot))
-            .map(|(img, out)| letterbox_into(img, size, out))
-            .collect();
+        let refs: Vec<&image::RgbImage> = imgs.iter().collect();
+        let (shape, ratios) = detector.letterbox(&refs, &mut input);
         ph.letterbox += t.elapsed();
 
         let t = Instant::now();
-        let out = detector.run_raw(input, imgs.len()).unwrap();
+        let out = detector.run_raw(&input, imgs.len(), shape).unwrap();
         ph.infer += t.elapsed();
 
         let t = Instant::now();
@@ -157,7 +159,10 @@ async fn main() {
         let found: Vec<_> = imgs
             .iter()
             .enumerate()
-            .map(|(i, img)| detector.postprocess(&out[i * per..(i + 1) * per], ratios[i], img.width(), img.height()))
+            .map(|(i, img)| {
+                let rows = &out[i * per..(i + 1) * per];
+                detector.postprocess(rows, ratios[i], img.width(), img.height(), shape)
+            })
             .collect();
         ph.post += t.elapsed();
 
@@ -192,8 +197,19 @@ async fn main() {
         },
         thumbnails: None,
     };
-    let (mut ours_n, mut ours_s, mut py_n, mut py_s) = (0usize, 0f64, 0f64, 0f64);
-    let mut pairs = Vec::new();
+    // The Python pipeline as MODELS.md describes it (square letterbox, the shipped model), and,
+    // when ours runs rectangles, the same pipeline padding as little as ours does (the opened
+    // model written out, rows decoded in numpy).
+    let opened = detector.rect_input().then(|| {
+        let path = tmp.join("opened.onnx");
+        let bytes = std::fs::read(cfg.model_path()).expect("read the model");
+        let o = onnx_graph::open_input(&bytes).expect("the model opened for the detector");
+        std::fs::write(&path, o.model).expect("write the opened model");
+        path
+    });
+    let (mut ours_n, mut ours_s) = (0usize, 0f64);
+    let (mut py, mut py_rect) = (Tally::default(), Tally::default());
+    let mut repeats = Vec::new();
     for rep in 0..args.repeats.max(1) {
         let db = Store::open_sqlite_file(&tmp.join(format!("import-{rep}.db")))
             .await
@@ -207,20 +223,25 @@ async fn main() {
         db.close().await;
         ours_n += work.len();
         ours_s += secs;
-        let py = python_bench(&args, &cfg);
-        if let Some((images, seconds)) = py {
-            py_n += images;
-            py_s += seconds;
-        }
-        pairs.push((work.len() as f64 / secs, py.map(|(i, s)| i / s)));
+        let square = py.add(python_bench(&args, &cfg, &cfg.model_path(), false));
+        let rect = opened
+            .as_ref()
+            .and_then(|m| py_rect.add(python_bench(&args, &cfg, m, true)));
+        repeats.push((work.len() as f64 / secs, square, rect));
     }
     let ours = ours_n as f64 / ours_s;
     let non_model = (ph.decode + ph.letterbox + ph.post + ph.store).as_secs_f64();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0 / n as f64;
     println!(
-        "images: {} files x {} rounds = {n}, input {size}, threads per session {}, batch {}, sessions {}",
+        "images: {} files x {} rounds = {n}, input {} ({}), threads per session {}, batch {}, sessions {}",
         files.len(),
         args.rounds,
+        args.size,
+        if detector.rect_input() {
+            "rect: padded to a multiple of 32"
+        } else {
+            "square"
+        },
         cfg.parallelism().1,
         detector.batch_size(),
         detector.sessions()
@@ -240,16 +261,24 @@ async fn main() {
         "        non-model time: {:.1}% of inference time",
         100.0 * non_model / ph.infer.as_secs_f64()
     );
-    for (i, (o, p)) in pairs.iter().enumerate() {
-        match p {
-            Some(p) => println!("  repeat {}: ours {o:.2} images/s, python {p:.2} images/s", i + 1),
-            None => println!("  repeat {}: ours {o:.2} images/s, python failed", i + 1),
-        }
+    let rate = |r: Option<f64>| r.map_or("failed".to_string(), |r| format!("{r:.2} images/s"));
+    for (i, (o, p, r)) in repeats.iter().enumerate() {
+        let rect = if opened.is_some() {
+            format!(", python rect {}", rate(*r))
+        } else {
+            String::new()
+        };
+        println!("  repeat {}: ours {o:.2} images/s, python {}{rect}", i + 1, rate(*p));
     }
-    if py_s > 0.0 {
-        let py = py_n / py_s;
-        println!("python: {py:.2} images/s over all repeats (onnxruntime + Pillow + numpy, same threads)");
-        println!("ratio:  {:.2}x", ours / py);
+    if let Some(p) = py.rate() {
+        println!(
+            "python: {p:.2} images/s over all repeats (onnxruntime + Pillow + numpy, same threads, square letterbox)"
+        );
+        println!("ratio:  {:.2}x", ours / p);
+    }
+    if let Some(p) = py_rect.rate() {
+        println!("python, padding as little as ours (rect, rows decoded in numpy): {p:.2} images/s");
+        println!("ratio:  {:.2}x", ours / p);
     }
     store.close().await;
     let _ = std::fs::remove_dir_all(&tmp);
@@ -314,14 +343,37 @@ fn rows(
     batch
 }
 
-/// One run of the Python pipeline: images and seconds, or `None` (the reason is printed).
-fn python_bench(args: &Args, cfg: &VisionConfig) -> Option<(f64, f64)> {
+/// Images and seconds of the Python runs.
+#[derive(Default)]
+struct Tally {
+    images: f64,
+    seconds: f64,
+}
+
+impl Tally {
+    /// Adds a run; returns its rate.
+    fn add(&mut self, run: Option<(f64, f64)>) -> Option<f64> {
+        let (images, seconds) = run?;
+        self.images += images;
+        self.seconds += seconds;
+        Some(images / seconds)
+    }
+
+    fn rate(&self) -> Option<f64> {
+        (self.seconds > 0.0).then(|| self.images / self.seconds)
+    }
+}
+
+/// One run of the Python pipeline on `model` (`rect`: the opened model, padding to a multiple
+/// of 32): images and seconds, or `None` (the reason is printed).
+fn python_bench(args: &Args, cfg: &VisionConfig, model: &Path, rect: bool) -> Option<(f64, f64)> {
     let python = args.python.clone().unwrap_or_else(|| "python3".into());
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/detect.py");
     let out = std::process::Command::new(&python)
         .arg(&script)
         .arg("--bench")
-        .arg(cfg.model_path())
+        .arg(model)
+        .env("BENCH_RECT", if rect { "1" } else { "0" })
         .arg(args.size.to_string())
         .arg(&args.dir)
         .arg(args.rounds.to_string())

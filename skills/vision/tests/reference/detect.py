@@ -4,6 +4,11 @@ ONNX Runtime (the Python package), YOLOX decoding and NMS in numpy.
     python detect.py MODEL SIZE IMAGE...            boxes as JSON on stdout
     python detect.py --bench MODEL SIZE DIR ROUNDS  throughput of the whole pipeline
 
+With BENCH_RECT=1, MODEL must be the detector with a free input size and raw head rows (what
+trailmesh's `vision.letterbox = "rect"` runs; vision-bench writes it out): each image is padded
+only to the next multiple of 32 and the rows are decoded here (YOLOX: strides 8, 16, 32,
+centre = (offset + cell) x stride, size = exp(log) x stride).
+
 Used by the detection tests (expected boxes) and by the vision benchmark (the figure to
 beat). Written from the model's description (MODELS.md), not from the Rust code.
 """
@@ -38,6 +43,34 @@ def letterbox(img, size):
     return out, r
 
 
+STRIDES = (8, 16, 32)
+
+
+def letterbox_rect(img, size):
+    w, h = img.size
+    r = min(size / w, size / h)
+    nw, nh = max(1, int(w * r)), max(1, int(h * r))
+    pw, ph = -(-nw // STRIDES[-1]) * STRIDES[-1], -(-nh // STRIDES[-1]) * STRIDES[-1]
+    resized = np.asarray(img.resize((nw, nh), Image.BILINEAR), dtype=np.float32)
+    out = np.zeros((3, ph, pw), dtype=np.float32)
+    out[:, :nh, :nw] = resized.transpose(2, 0, 1)
+    return out, r
+
+
+def decode_raw(rows, height, width):
+    grids, strides = [], []
+    for s in STRIDES:
+        ys, xs = np.meshgrid(np.arange(height // s), np.arange(width // s), indexing="ij")
+        grids.append(np.stack([xs.ravel(), ys.ravel()], axis=1))
+        strides.append(np.full(grids[-1].shape[0], s))
+    grid = np.concatenate(grids).astype(np.float32)
+    stride = np.concatenate(strides).astype(np.float32)[:, None]
+    out = rows.copy()
+    out[:, :2] = (out[:, :2] + grid) * stride
+    out[:, 2:4] = np.exp(out[:, 2:4]) * stride
+    return out
+
+
 def nms(boxes, scores, iou):
     order = scores.argsort()[::-1]
     keep = []
@@ -67,10 +100,12 @@ def postprocess(rows, r, w, h):
     return [[float(v) for v in boxes[i]] + [float(scores[i])] for i in keep]
 
 
-def detect(sess, path, size):
+def detect(sess, path, size, rect=False):
     img = Image.open(path).convert("RGB")
-    x, r = letterbox(img, size)
+    x, r = (letterbox_rect if rect else letterbox)(img, size)
     out = sess.run(None, {"images": x[None]})[0][0]
+    if rect:
+        out = decode_raw(out, x.shape[1], x.shape[2])
     return postprocess(out, r, *img.size)
 
 
@@ -79,17 +114,18 @@ def main():
     if args and args[0] == "--bench":
         model, size, folder, rounds = args[1], int(args[2]), args[3], int(args[4])
         threads = int(os.environ.get("BENCH_THREADS", "0"))
+        rect = os.environ.get("BENCH_RECT") == "1"
         sess = session(model, threads)
         files = sorted(
             os.path.join(folder, f)
             for f in os.listdir(folder)
             if f.lower().endswith((".jpg", ".jpeg", ".png"))
         )
-        detect(sess, files[0], size)  # warm-up
+        detect(sess, files[0], size, rect)  # warm-up
         n, boxes, t0 = 0, 0, time.perf_counter()
         for _ in range(rounds):
             for f in files:
-                boxes += len(detect(sess, f, size))
+                boxes += len(detect(sess, f, size, rect))
                 n += 1
         secs = time.perf_counter() - t0
         print(json.dumps({"images": n, "seconds": secs, "images_per_s": n / secs, "boxes": boxes}))
