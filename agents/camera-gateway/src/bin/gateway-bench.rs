@@ -9,6 +9,7 @@
 //!
 //!     cargo run --release -p trailmesh-camera-gateway --bin gateway-bench -- \
 //!         [--cameras 1,2,3,4] [--idle 4] [--seconds 40] [--input-size 416] [--batch 0]
+//!         [--letterbox rect|square]
 //!
 //! Needs ONNX Runtime (`trailmesh vision setup`).
 
@@ -91,6 +92,12 @@ async fn main() -> Result<()> {
     let input_size: u32 = arg(&args, "--input-size").unwrap_or_else(|| "416".into()).parse()?;
     // Frames per model run at most (0: the default, 1 on the CPU).
     let batch_size: usize = arg(&args, "--batch").unwrap_or_else(|| "0".into()).parse()?;
+    // Frames padded to a multiple of 32 (the default: 640x480 runs as it is) or to the square.
+    let letterbox = match arg(&args, "--letterbox").as_deref() {
+        None | Some("rect") => trailmesh_vision::Letterbox::Rect,
+        Some("square") => trailmesh_vision::Letterbox::Square,
+        Some(other) => bail!("--letterbox takes rect or square, not {other}"),
+    };
     let py = PathBuf::from(std::env::var("GATEWAY_PYTHON").context(
         "GATEWAY_PYTHON must name a Python with aiortc (agents/camera-gateway/tests/peers/requirements.txt)",
     )?);
@@ -105,6 +112,7 @@ async fn main() -> Result<()> {
     let store = Store::open(work.path().join("bench.db").to_str().unwrap()).await?;
     let mut vision = trailmesh_vision::VisionConfig {
         input_size,
+        letterbox,
         batch_size,
         ..Default::default()
     };
@@ -135,7 +143,7 @@ async fn main() -> Result<()> {
         bail!("detection is off ({why}): run `trailmesh vision setup`");
     }
     println!(
-        "camera gateway bench: 640x480 H.264 at 15 fps per camera, detection at {} fps, input {input_size}, up to {} frames per model run, {seconds} s per run",
+        "camera gateway bench: 640x480 H.264 at 15 fps per camera, detection at {} fps, input {input_size} ({letterbox:?}), up to {} frames per model run, {seconds} s per run",
         vision.video_fps,
         vision.effective_batch_size()
     );
