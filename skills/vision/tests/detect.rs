@@ -134,34 +134,15 @@ fn check_rect_against_square(size: u32) {
 fn a_rectangular_input_finds_the_boxes_of_the_square_one_at_640() {
     check_rect_against_square(640);
     let d = detector(640);
-    assert_eq!(
-        d.input_shape(773, 512),
-        InputShape {
-            height: 448,
-            width: 640
-        }
-    );
-    assert_eq!(
-        d.input_shape(640, 480),
-        InputShape {
-            height: 480,
-            width: 640
-        }
-    );
-    assert_eq!(
-        d.input_shape(1920, 1080),
-        InputShape {
-            height: 384,
-            width: 640
-        }
-    );
-    assert_eq!(
-        d.input_shape(480, 640),
-        InputShape {
-            height: 640,
-            width: 480
-        }
-    );
+    // Image width and height, then the input's height and width.
+    for (w, h, height, width) in [
+        (773, 512, 448, 640),
+        (640, 480, 480, 640),
+        (1920, 1080, 384, 640),
+        (480, 640, 640, 480),
+    ] {
+        assert_eq!(d.input_shape(w, h), InputShape { height, width }, "{w} x {h}");
+    }
 }
 
 #[test]
