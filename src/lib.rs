@@ -481,11 +481,7 @@ fn vision(config: &Config, cmd: VisionCommand) -> Result<()> {
                 detector.name(),
                 config.vision.model_path().display(),
                 detector.input_size(),
-                if detector.rect_input() {
-                    "rect: padded to a multiple of 32"
-                } else {
-                    "square"
-                },
+                detector.padding(),
                 detector.batch_size()
             );
             Ok(())

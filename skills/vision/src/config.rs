@@ -29,6 +29,19 @@ pub enum Letterbox {
     Square,
 }
 
+impl std::str::FromStr for Letterbox {
+    type Err = String;
+
+    /// `rect` or `square`, as in the configuration.
+    fn from_str(s: &str) -> std::result::Result<Letterbox, String> {
+        match s {
+            "rect" => Ok(Letterbox::Rect),
+            "square" => Ok(Letterbox::Square),
+            other => Err(format!("letterbox is rect or square, not '{other}'")),
+        }
+    }
+}
+
 /// `[vision]`: everything the pipeline can be told.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -341,6 +354,13 @@ impl VisionConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn letterbox_names_parse_and_a_wrong_one_is_named() {
+        assert_eq!("rect".parse::<Letterbox>(), Ok(Letterbox::Rect));
+        assert_eq!("square".parse::<Letterbox>(), Ok(Letterbox::Square));
+        assert!("round".parse::<Letterbox>().unwrap_err().contains("'round'"));
+    }
 
     #[test]
     fn defaults_are_valid_and_bad_values_are_named() {

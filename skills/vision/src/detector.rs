@@ -71,7 +71,7 @@ impl PixelBox {
 }
 
 /// The height and width of one image's slot of the model input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InputShape {
     /// Rows.
     pub height: usize,
@@ -356,6 +356,15 @@ impl Detector {
     /// squares.
     pub fn rect_input(&self) -> bool {
         self.strides.is_some()
+    }
+
+    /// How images are padded, in words.
+    pub fn padding(&self) -> &'static str {
+        if self.rect_input() {
+            "rect: padded to a multiple of 32"
+        } else {
+            "square"
+        }
     }
 
     /// The input slot a `width` x `height` image is letterboxed into: the resized image

@@ -93,11 +93,10 @@ async fn main() -> Result<()> {
     // Frames per model run at most (0: the default, 1 on the CPU).
     let batch_size: usize = arg(&args, "--batch").unwrap_or_else(|| "0".into()).parse()?;
     // Frames padded to a multiple of 32 (the default: 640x480 runs as it is) or to the square.
-    let letterbox = match arg(&args, "--letterbox").as_deref() {
-        None | Some("rect") => trailmesh_vision::Letterbox::Rect,
-        Some("square") => trailmesh_vision::Letterbox::Square,
-        Some(other) => bail!("--letterbox takes rect or square, not {other}"),
-    };
+    let letterbox: trailmesh_vision::Letterbox = arg(&args, "--letterbox")
+        .unwrap_or_else(|| "rect".into())
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--letterbox: {e}"))?;
     let py = PathBuf::from(std::env::var("GATEWAY_PYTHON").context(
         "GATEWAY_PYTHON must name a Python with aiortc (agents/camera-gateway/tests/peers/requirements.txt)",
     )?);

@@ -54,13 +54,7 @@ fn parse() -> Result<Args, String> {
         match flag.as_str() {
             "--dir" => a.dir = PathBuf::from(value()?),
             "--size" => a.size = value()?.parse().map_err(|e| format!("--size: {e}"))?,
-            "--letterbox" => {
-                a.letterbox = match value()?.as_str() {
-                    "rect" => Letterbox::Rect,
-                    "square" => Letterbox::Square,
-                    other => return Err(format!("--letterbox: rect or square, not {other}")),
-                }
-            }
+            "--letterbox" => a.letterbox = value()?.parse().map_err(|e| format!("--letterbox: {e}"))?,
             "--rounds" => a.rounds = value()?.parse().map_err(|e| format!("--rounds: {e}"))?,
             "--threads" => a.threads = value()?.parse().map_err(|e| format!("--threads: {e}"))?,
             "--batch" => a.batch = value()?.parse().map_err(|e| format!("--batch: {e}"))?,
@@ -237,11 +231,7 @@ async fn main() {
         files.len(),
         args.rounds,
         args.size,
-        if detector.rect_input() {
-            "rect: padded to a multiple of 32"
-        } else {
-            "square"
-        },
+        detector.padding(),
         cfg.parallelism().1,
         detector.batch_size(),
         detector.sessions()
