@@ -931,11 +931,16 @@ impl TrailBuilder {
                 }
             }
         }
-        // Counted in the database (a row per camera, bucket and species), not event by event.
+        // Counted in the database (a row per camera, bucket and species), not event by event;
+        // one camera asked for is filtered there too, several below.
         let tally = self
             .store
             .event_tally(
                 &EventQuery {
+                    camera_id: match input.cameras.as_deref() {
+                        Some([one]) => Some(one.clone()),
+                        _ => None,
+                    },
                     scientific_name: species,
                     time,
                     observation_type: Some(ObservationType::Animal),

@@ -238,6 +238,21 @@ async fn timespan_activity_counts_per_camera_and_geojson_is_lon_lat() {
         .collect();
     assert_eq!(got_cells.len(), a.cells.len(), "one cell per camera and hour");
     assert_eq!(got_cells, want_cells);
+    // One camera asked for: only its totals and cells, the same as in the whole answer.
+    let (busiest, n) = want.iter().max_by_key(|(_, n)| **n).unwrap();
+    let one = tb
+        .timespan_activity(TimespanInput {
+            from: from.to_rfc3339(),
+            to: to.to_rfc3339(),
+            bucket: Some("hour".into()),
+            cameras: Some(vec![busiest.clone()]),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(one.totals, BTreeMap::from([(busiest.clone(), *n)]));
+    let mine: Vec<_> = a.cells.iter().filter(|c| &c.camera_id == busiest).collect();
+    assert_eq!(one.cells.iter().collect::<Vec<_>>(), mine);
 
     let ind = truth.individuals.iter().max_by_key(|i| i.path.len()).unwrap();
     let g = tb
